@@ -1,0 +1,1 @@
+"""The actor pipeline: messages, hub, broadcaster, supervisor and one module per actor."""
