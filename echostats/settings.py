@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         description="Directory for the embedded database, uploads and other local state.",
     )
     store_start_timeout: float = Field(
-        20.0, gt=0, description="Seconds to wait for the embedded database to accept connections."
+        20.0, gt=0, description="Seconds to wait at start-up for the database to answer."
     )
 
     # --- Spotify ---
@@ -101,7 +101,9 @@ class Settings(BaseSettings):
         3600.0, ge=0, description="Seconds a release-feed answer is cached."
     )
 
-    @field_validator("public_base_url", "spotify_accounts_url", "spotify_api_url", "update_feed_url")
+    @field_validator(
+        "public_base_url", "spotify_accounts_url", "spotify_api_url", "update_feed_url"
+    )
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):

@@ -1,1 +1,5 @@
+"""MongoDB access (the only package that imports pymongo) and the embedded server launcher."""
 
+from echostats.store.database import Store, is_unavailable, open_store
+
+__all__ = ["Store", "is_unavailable", "open_store"]

@@ -1,0 +1,137 @@
+"""The store: one ``AsyncMongoClient`` (tz-aware) and its database, owned by the app lifespan.
+
+The same code runs on the embedded SecantusDB server and on MongoDB 7/8; only the URL differs.
+PyMongo exceptions are translated here into ``echostats.errors`` so nothing above the store
+imports pymongo.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+
+from echostats.errors import StoreStartError, StoreUnavailable
+from echostats.settings import Settings
+from echostats.store.embedded import EmbeddedServer, running_embedded_server
+from echostats.store.indexes import INDEXES
+from echostats.store.migrations import migrate
+
+log = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+
+SERVER_SELECTION_TIMEOUT_MS = 2_000
+CONNECT_TIMEOUT_MS = 5_000
+# A database that accepts a connection and then never answers must not hang requests forever.
+SOCKET_TIMEOUT_MS = 30_000
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` means the database cannot be reached (retry later), not a bug."""
+    return isinstance(exc, ConnectionFailure | StoreUnavailable)
+
+
+def redact_url(url: str) -> str:
+    """``mongodb://user:pw@host/db?x`` → ``mongodb://host`` for messages and logs."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+@dataclass
+class Store:
+    client: AsyncMongoClient[Document]
+    db: AsyncDatabase[Document]
+    embedded: EmbeddedServer | None = None
+
+    def __getitem__(self, name: str) -> AsyncCollection[Document]:
+        return self.db[name]
+
+    async def ping(self, within: float = 2.0) -> bool:
+        """Is the database answering right now? Never raises."""
+        with anyio.move_on_after(within):
+            try:
+                await self.db.command("ping")
+            except PyMongoError:
+                return False
+            return True
+        return False
+
+    async def ensure_indexes(self) -> None:
+        """Create every declared index; already existing ones are left as they are."""
+        for spec in INDEXES:
+            await self.db[spec.collection].create_indexes(list(spec.indexes))
+
+    async def prepare(self) -> int:
+        """Indexes and migrations; returns the schema version."""
+        await self.ensure_indexes()
+        return await migrate(self.db)
+
+
+def make_client(url: str) -> AsyncMongoClient[Document]:
+    return AsyncMongoClient(
+        url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+        connectTimeoutMS=CONNECT_TIMEOUT_MS,
+        socketTimeoutMS=SOCKET_TIMEOUT_MS,
+        appname="echostats",
+    )
+
+
+async def _connect(
+    url: str, database_name: str, embedded: EmbeddedServer | None, wait: float
+) -> Store:
+    client = make_client(url)
+    store = Store(client=client, db=client[database_name], embedded=embedded)
+    with anyio.move_on_after(wait):
+        while not await store.ping():  # noqa: ASYNC110 - polling a remote server
+            await anyio.sleep(0.2)
+        try:
+            await store.prepare()
+        except ConnectionFailure:
+            pass
+        except OperationFailure as exc:
+            await client.close()
+            raise StoreStartError(f"the database refused to set up its schema: {exc}") from None
+        else:
+            return store
+    await client.close()
+    raise StoreUnavailable(f"the database at {redact_url(url)} did not answer within {wait:g} s")
+
+
+@contextlib.asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[Store]:
+    """The store for the app's lifetime: embedded server when no URL is set, else MongoDB."""
+    url = settings.mongodb_url.get_secret_value()
+    if url:
+        store = await _connect(
+            url, settings.database_name, embedded=None, wait=settings.store_start_timeout
+        )
+        try:
+            yield store
+        finally:
+            await store.client.close()
+        return
+    async with running_embedded_server(
+        settings.data_dir, start_timeout=settings.store_start_timeout
+    ) as server:
+        log.info("embedded database started", extra={"port": server.port, "pid": server.pid})
+        store = await _connect(
+            server.url, settings.database_name, embedded=server, wait=settings.store_start_timeout
+        )
+        try:
+            yield store
+        finally:
+            await store.client.close()

@@ -1,0 +1,143 @@
+"""The whole app on a real uvicorn with the embedded store it launches itself."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from echostats.app import create_app
+from echostats.settings import Settings
+from echostats.store import Store
+from echostats.store.database import make_client
+from echostats.store.embedded import EmbeddedServer
+from tests.servers import running_uvicorn
+
+pytestmark = pytest.mark.anyio
+
+
+def _embedded(app: FastAPI) -> EmbeddedServer:
+    store: Store = app.state.store
+    assert store.embedded is not None
+    return store.embedded
+
+
+async def _wait_for_status(
+    client: httpx.AsyncClient, path: str, status: int, within: float
+) -> httpx.Response:
+    with anyio.fail_after(within):
+        while True:
+            response = await client.get(path)
+            if response.status_code == status:
+                return response
+            await anyio.sleep(0.05)
+
+
+@pytest.fixture
+async def served(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app = create_app(settings)
+    async with running_uvicorn(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        yield app, client
+
+
+async def test_lifespan_starts_and_stops_the_embedded_store(settings: Settings) -> None:
+    app = create_app(settings)
+    async with running_uvicorn(app) as url, httpx.AsyncClient(base_url=url) as client:
+        ready = await client.get("/api/health/ready")
+        assert ready.status_code == 200, ready.text
+        server = _embedded(app)
+        pid = server.pid
+        assert pid is not None
+        assert server.storage_path.is_relative_to(settings.data_dir)
+        names = await app.state.store.db.list_collection_names()
+        assert {"plays", "users", "meta"} <= set(names)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+async def test_frozen_store_makes_readiness_503_and_recovers(
+    served: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = served
+    pid = _embedded(app).pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        response = await _wait_for_status(client, "/api/health/ready", 503, within=15)
+        body = response.json()
+        assert body["status"] == "not_ready"
+        assert body["checks"]["database"]["ok"] is False
+        assert "database" in body["reason"]
+        assert (await client.get("/api/health")).status_code == 200  # the app itself is alive
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    await _wait_for_status(client, "/api/health/ready", 200, within=15)
+
+
+async def test_killed_store_is_restarted_and_readiness_returns(
+    served: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = served
+    server = _embedded(app)
+    assert server.pid is not None
+    await app.state.store["plays"].insert_one({"user_id": "u", "track_key": "t", "ended_at": 1})
+    os.kill(server.pid, signal.SIGKILL)
+    with anyio.fail_after(20):
+        while server.restarts == 0:
+            await anyio.sleep(0.05)
+    await _wait_for_status(client, "/api/health/ready", 200, within=15)
+    assert (
+        await app.state.store["plays"].count_documents({}) == 1
+    )  # the acknowledged write survived
+
+
+async def test_unreachable_database_answers_503_with_retry_after(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # A real client to a loopback port where nothing listens: every operation fails to connect.
+    client = make_client("mongodb://127.0.0.1:9/?directConnection=true")
+    store = Store(client=client, db=client["unreachable"])
+    app = create_app(settings, store=store)
+
+    @app.get("/api/v1/_probe/plays")
+    async def count_plays() -> dict[str, int]:
+        return {"plays": await store["plays"].count_documents({})}
+
+    try:
+        async with running_uvicorn(app) as url, httpx.AsyncClient(base_url=url, timeout=20) as http:
+            response = await http.get("/api/v1/_probe/plays")
+            assert response.status_code == 503
+            assert response.headers["retry-after"] == "5"
+            body = response.json()
+            assert body["request_id"] == response.headers["x-request-id"]
+            assert "database" in body["detail"]
+            ready = await http.get("/api/health/ready")
+            assert ready.status_code == 503
+    finally:
+        await client.close()
+
+
+async def test_external_mongodb_url_is_used_instead_of_embedded(
+    settings: Settings, db_server: EmbeddedServer
+) -> None:
+    external = Settings(
+        _env_file=None,
+        data_dir=settings.data_dir,
+        mongodb_url=db_server.url,
+        database_name="external_url_test",
+        spotify_client_id="x",
+        spotify_client_secret="y",
+        update_feed_url="",
+    )
+    app = create_app(external)
+    async with running_uvicorn(app) as url, httpx.AsyncClient(base_url=url) as client:
+        assert (await client.get("/api/health/ready")).status_code == 200
+        assert app.state.store.embedded is None
+        assert app.state.store.db.name == "external_url_test"
+    assert not (settings.data_dir / "db").exists()

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from echostats.store import Store
+from echostats.store.indexes import INDEXES, declared_index_names
+from echostats.store.migrations import Migration, current_version, migrate
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_every_declared_index_exists(store: Store) -> None:
+    for collection, names in declared_index_names().items():
+        info = await store[collection].index_information()
+        assert names <= set(info), f"{collection} lacks {names - set(info)}"
+
+
+async def test_index_creation_is_idempotent(store: Store) -> None:
+    before = {spec.collection: await store[spec.collection].index_information() for spec in INDEXES}
+    await store.ensure_indexes()
+    after = {spec.collection: await store[spec.collection].index_information() for spec in INDEXES}
+    assert before == after
+
+
+async def test_play_dedup_key_is_unique(store: Store) -> None:
+    play = {"user_id": "u", "track_key": "t", "ended_at": datetime(2024, 1, 1, tzinfo=UTC)}
+    await store["plays"].insert_one(dict(play))
+    with pytest.raises(DuplicateKeyError):
+        await store["plays"].insert_one(dict(play))
+
+
+async def test_ttl_indexes_are_declared_for_expiring_collections(store: Store) -> None:
+    for collection in ("oauth_states", "api_logs", "sync_jobs"):
+        info = await store[collection].index_information()
+        assert any("expireAfterSeconds" in index for index in info.values()), collection
+
+
+async def test_fresh_database_is_at_latest_schema_version(store: Store) -> None:
+    assert await current_version(store.db) == 1
+
+
+async def test_migrations_run_once_in_order(store: Store) -> None:
+    applied: list[int] = []
+
+    def step(version: int) -> Any:
+        async def apply(db: AsyncDatabase[dict[str, Any]]) -> None:
+            applied.append(version)
+            await db["meta"].update_one({"_id": "probe"}, {"$inc": {"n": 1}}, upsert=True)
+
+        return apply
+
+    migrations = [Migration(3, "third", step(3)), Migration(2, "second", step(2))]
+    assert await migrate(store.db, [Migration(1, "first", step(1)), *migrations]) == 3
+    assert applied == [2, 3]  # version 1 was already applied by prepare()
+    assert await migrate(store.db, migrations) == 3
+    assert applied == [2, 3]
+    probe = await store["meta"].find_one({"_id": "probe"})
+    assert probe is not None
+    assert probe["n"] == 2
+
+
+async def test_ping_answers(store: Store) -> None:
+    assert await store.ping()
