@@ -1,0 +1,26 @@
+"""Helpers shared by the benchmarks: process memory and a small results table."""
+
+from __future__ import annotations
+
+import platform
+import statistics
+from pathlib import Path
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of ``pid`` in MiB, read from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def machine() -> str:
+    cpus = len([ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("processor")])
+    return f"{platform.machine()}, {cpus} cores, Python {platform.python_version()}"
+
+
+def summary(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"median {statistics.median(ordered):.3f}  min {ordered[0]:.3f}  p95 {p95:.3f}  max {ordered[-1]:.3f}"
