@@ -16,11 +16,14 @@ def rss_mb(pid: int) -> float:
 
 
 def machine() -> str:
-    cpus = len([ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("processor")])
+    cpus = len(
+        [ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("processor")]
+    )
     return f"{platform.machine()}, {cpus} cores, Python {platform.python_version()}"
 
 
 def summary(samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"median {statistics.median(ordered):.3f}  min {ordered[0]:.3f}  p95 {p95:.3f}  max {ordered[-1]:.3f}"
+    median = statistics.median(ordered)
+    return f"median {median:.3f}  min {ordered[0]:.3f}  p95 {p95:.3f}  max {ordered[-1]:.3f}"
