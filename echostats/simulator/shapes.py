@@ -1,0 +1,239 @@
+"""JSON builders for Spotify objects, as a development-mode app sees them in 2026.
+
+``dev_mode`` strips the fields Spotify removed in February 2026 (popularity, markets, genres,
+followers, labels...). Links (``href``, ``next``) point at the simulator itself so a client that
+follows them stays inside the simulation; ``external_urls`` keep open.spotify.com like the real
+thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from echostats.simulator.catalog import Album, Artist, Catalog, Playlist, PlaylistEntry, Track
+from echostats.simulator.clock import iso_s
+from echostats.simulator.playback import Device
+
+Json = dict[str, Any]
+MARKETS = ["DE", "FR", "GB", "NL", "SE", "US"]
+
+
+def open_url(kind: str, ident: str) -> Json:
+    return {"spotify": f"https://open.spotify.com/{kind}/{ident}"}
+
+
+@dataclass(frozen=True)
+class Shapes:
+    catalog: Catalog
+    dev_mode: bool
+    api_base: str  # e.g. "http://127.0.0.1:8765/v1"
+
+    def _link(self, kind: str, ident: str) -> Json:
+        return {
+            "external_urls": open_url(kind, ident),
+            "href": f"{self.api_base}/{kind}s/{ident}",
+            "id": ident,
+            "type": kind,
+            "uri": f"spotify:{kind}:{ident}",
+        }
+
+    # --- images ------------------------------------------------------------------------------
+
+    @staticmethod
+    def album_images(key: str) -> list[Json]:
+        sizes = (("ab67616d0000b273", 640), ("ab67616d00001e02", 300), ("ab67616d00004851", 64))
+        return [
+            {"url": f"https://i.scdn.co/image/{p}{key}", "height": s, "width": s} for p, s in sizes
+        ]
+
+    @staticmethod
+    def artist_images(key: str) -> list[Json]:
+        sizes = (("ab6761610000e5eb", 640), ("ab67616100005174", 320), ("ab6761610000f178", 160))
+        return [
+            {"url": f"https://i.scdn.co/image/{p}{key}", "height": s, "width": s} for p, s in sizes
+        ]
+
+    @staticmethod
+    def playlist_images(key: str) -> list[Json]:
+        # User playlist covers come without dimensions (height/width null), as on the real API.
+        url = f"https://image-cdn-ak.spotifycdn.com/image/ab67706c0000da84{key}"
+        return [{"url": url, "height": None, "width": None}]
+
+    # --- artists and albums --------------------------------------------------------------
+
+    def simplified_artist(self, artist: Artist) -> Json:
+        out = self._link("artist", artist.id)
+        out["name"] = artist.name
+        return out
+
+    def artist(self, artist: Artist) -> Json:
+        out = self.simplified_artist(artist)
+        out["images"] = self.artist_images(artist.image_key)
+        if not self.dev_mode:
+            out["genres"] = list(artist.genres)
+            out["popularity"] = artist.popularity
+            out["followers"] = {"href": None, "total": artist.followers}
+        return out
+
+    def simplified_album(self, album: Album, *, group: str | None = None) -> Json:
+        out = self._link("album", album.id)
+        out.update(
+            album_type=album.album_type,
+            artists=[self.simplified_artist(self.catalog.artists[a]) for a in album.artist_ids],
+            images=self.album_images(album.image_key),
+            name=album.name,
+            release_date=album.release_date,
+            release_date_precision=album.release_date_precision,
+            total_tracks=len(album.track_ids),
+        )
+        if not self.dev_mode:
+            out["available_markets"] = MARKETS
+            if group is not None:
+                out["album_group"] = group
+        return out
+
+    def album(self, album: Album, *, limit: int = 50) -> Json:
+        out = self.simplified_album(album)
+        tracks = [self.simplified_track(self.catalog.tracks[t]) for t in album.track_ids]
+        href = f"{self.api_base}/albums/{album.id}/tracks"
+        out.update(
+            tracks=self.paging(tracks[:limit], href, limit, 0, len(tracks)),
+            copyrights=[{"text": f"(P) {album.release_date[:4]} {album.label}", "type": "P"}],
+            external_ids={"upc": album.upc},
+            # Still sent as an empty list (SPOTIFY.md 2.1), unlike label and popularity.
+            genres=[],
+        )
+        if not self.dev_mode:
+            out["label"] = album.label
+            out["popularity"] = album.popularity
+        return out
+
+    # --- tracks --------------------------------------------------------------------------
+
+    def simplified_track(self, track: Track) -> Json:
+        out = self._link("track", track.id)
+        out.update(
+            artists=[self.simplified_artist(self.catalog.artists[a]) for a in track.artist_ids],
+            disc_number=track.disc_number,
+            duration_ms=track.duration_ms,
+            explicit=track.explicit,
+            is_local=False,
+            is_playable=True,
+            name=track.name,
+            track_number=track.track_number,
+        )
+        if not self.dev_mode:
+            out["available_markets"] = MARKETS
+            out["preview_url"] = None
+        return out
+
+    def track(self, track: Track) -> Json:
+        out = self.simplified_track(track)
+        out["album"] = self.simplified_album(self.catalog.albums[track.album_id])
+        out["external_ids"] = {"isrc": track.isrc}
+        if not self.dev_mode:
+            out["popularity"] = track.popularity
+        return out
+
+    # --- users and playlists -------------------------------------------------------------
+
+    def user_ref(
+        self, user_id: str, display_name: str | None = None, *, named: bool = True
+    ) -> Json:
+        out = self._link("user", user_id)
+        if named:
+            out["display_name"] = display_name
+        return out
+
+    def simplified_playlist(self, playlist: Playlist) -> Json:
+        out = self._link("playlist", playlist.id)
+        ref = {
+            "href": f"{self.api_base}/playlists/{playlist.id}/items",
+            "total": len(playlist.entries),
+        }
+        out.update(
+            collaborative=playlist.collaborative,
+            description=playlist.description,
+            images=self.playlist_images(playlist.image_key),
+            name=playlist.name,
+            owner=self.user_ref(playlist.owner_id, playlist.owner_name),
+            public=playlist.public,
+            snapshot_id=playlist.snapshot_id,
+            items=ref,
+        )
+        if not self.dev_mode:
+            out["tracks"] = dict(ref)
+        return out
+
+    def playlist(self, playlist: Playlist, *, with_items: bool) -> Json:
+        out = self.simplified_playlist(playlist)
+        del out["items"]
+        out.pop("tracks", None)
+        out["followers"] = {"href": None, "total": playlist.followers}
+        if with_items:
+            href = f"{self.api_base}/playlists/{playlist.id}/items"
+            rows = [self.playlist_item(e) for e in playlist.entries[:100]]
+            out["items"] = self.paging(rows, href, 100, 0, len(playlist.entries))
+            if not self.dev_mode:
+                out["tracks"] = out["items"]
+        return out
+
+    def playlist_item(self, entry: PlaylistEntry) -> Json:
+        item = self.track(self.catalog.tracks[entry.track_id])
+        out: Json = {
+            "added_at": iso_s(entry.added_at),
+            "added_by": self.user_ref(entry.added_by, named=False),
+            "is_local": False,
+            "item": item,
+            # Undocumented keys the real rows carry (probe 2026-10-02).
+            "primary_color": None,
+            "video_thumbnail": {"url": None},
+        }
+        if not self.dev_mode:
+            out["track"] = item
+        return out
+
+    # --- player --------------------------------------------------------------------------
+
+    @staticmethod
+    def device(device: Device, *, active: bool) -> Json:
+        return {
+            "id": device.id,
+            "is_active": active,
+            "is_private_session": device.is_private_session,
+            "is_restricted": device.is_restricted,
+            "name": device.name,
+            "type": device.type,
+            "volume_percent": device.volume_percent,
+            "supports_volume": device.supports_volume,
+        }
+
+    def context(self, uri: str | None) -> Json | None:
+        if uri is None:
+            return None
+        _, kind, ident = uri.split(":")
+        return {
+            "type": kind,
+            "href": f"{self.api_base}/{kind}s/{ident}",
+            "external_urls": open_url(kind, ident),
+            "uri": uri,
+        }
+
+    # --- containers ----------------------------------------------------------------------
+
+    @staticmethod
+    def paging(items: list[Any], href: str, limit: int, offset: int, total: int) -> Json:
+        def page(at: int) -> str:
+            sep = "&" if "?" in href else "?"
+            return f"{href}{sep}offset={at}&limit={limit}"
+
+        return {
+            "href": page(offset),
+            "items": items,
+            "limit": limit,
+            "next": page(offset + limit) if offset + limit < total else None,
+            "offset": offset,
+            "previous": page(max(0, offset - limit)) if offset > 0 else None,
+            "total": total,
+        }

@@ -1,0 +1,147 @@
+"""The user's library: saved tracks and albums, followed artists, and ``/me/library`` writes."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from echostats.simulator.clock import iso_s
+from echostats.simulator.webapi.common import ApiError, Ctx, endpoint, json_response
+
+READ = "user-library-read"
+MAX_URIS = 40
+
+
+@endpoint(READ)
+async def saved_tracks(ctx: Ctx) -> Response:
+    limit = ctx.int_query("limit", 20, 1, 50)
+    offset = ctx.int_query("offset", 0, 0, 100_000)
+    rows = ctx.user.saved_tracks
+    tracks = ctx.sim.catalog.tracks
+    items = [
+        {"added_at": iso_s(added), "track": ctx.shapes.track(tracks[t])}
+        for t, added in rows[offset : offset + limit]
+    ]
+    base = f"{ctx.shapes.api_base}/me/tracks"
+    return json_response(ctx.shapes.paging(items, base, limit, offset, len(rows)))
+
+
+@endpoint(READ)
+async def saved_albums(ctx: Ctx) -> Response:
+    limit = ctx.int_query("limit", 20, 1, 50)
+    offset = ctx.int_query("offset", 0, 0, 100_000)
+    rows = ctx.user.saved_albums
+    albums = ctx.sim.catalog.albums
+    items = [
+        {"added_at": iso_s(added), "album": ctx.shapes.album(albums[a])}
+        for a, added in rows[offset : offset + limit]
+    ]
+    base = f"{ctx.shapes.api_base}/me/albums"
+    return json_response(ctx.shapes.paging(items, base, limit, offset, len(rows)))
+
+
+@endpoint(READ)
+async def saved_nothing(ctx: Ctx) -> Response:
+    """Shows and episodes: the simulated users have none saved."""
+    limit = ctx.int_query("limit", 20, 1, 50)
+    offset = ctx.int_query("offset", 0, 0, 100_000)
+    return json_response(ctx.shapes.paging([], ctx.href(), limit, offset, 0))
+
+
+@endpoint("user-follow-read")
+async def following(ctx: Ctx) -> Response:
+    kind = ctx.query("type")
+    if kind != "artist":
+        raise ApiError(400, f"Invalid type: {kind}" if kind else "Missing required parameter: type")
+    limit = ctx.int_query("limit", 20, 1, 50)
+    after = ctx.query("after")
+    followed = ctx.user.followed_artists  # kept sorted by id, so ``after`` is a position
+    rest = [a for a in followed if after is None or a > after]
+    page = rest[:limit]
+    base = f"{ctx.shapes.api_base}/me/following"
+    more = len(rest) > limit
+    artists = ctx.sim.catalog.artists
+    body = {
+        "artists": {
+            "href": ctx.href(),
+            "items": [ctx.shapes.artist(artists[a]) for a in page],
+            "limit": limit,
+            "next": f"{base}?{urlencode({'type': 'artist', 'after': page[-1], 'limit': limit})}"
+            if more
+            else None,
+            "cursors": {"after": page[-1] if more else None},
+            "total": len(followed),
+        }
+    }
+    return json_response(body)
+
+
+def _uris(ctx: Ctx) -> list[tuple[str, str]]:
+    raw = ctx.query("uris")
+    if not raw:
+        raise ApiError(400, "Missing required field: uris")
+    uris = [u for u in raw.split(",") if u]
+    if len(uris) > MAX_URIS:
+        raise ApiError(400, "Too many uris requested")
+    parsed = []
+    for uri in uris:
+        parts = uri.split(":")
+        if len(parts) != 3 or parts[0] != "spotify" or not parts[2]:
+            raise ApiError(400, "Invalid Spotify URI")
+        parsed.append((parts[1], parts[2]))
+    return parsed
+
+
+async def _change_library(ctx: Ctx, *, save: bool) -> Response:
+    user = ctx.user
+    now = ctx.sim.clock.now()
+    for kind, ident in _uris(ctx):
+        # Unknown ids are accepted silently, as on the real endpoint.
+        if kind == "track" and ident in ctx.sim.catalog.tracks:
+            user.saved_tracks = [r for r in user.saved_tracks if r[0] != ident]
+            if save:
+                user.saved_tracks.insert(0, (ident, now))
+        elif kind == "album" and ident in ctx.sim.catalog.albums:
+            user.saved_albums = [r for r in user.saved_albums if r[0] != ident]
+            if save:
+                user.saved_albums.insert(0, (ident, now))
+        elif kind == "artist" and ident in ctx.sim.catalog.artists:
+            followed = set(user.followed_artists)
+            if save:
+                followed.add(ident)
+            else:
+                followed.discard(ident)
+            user.followed_artists = sorted(followed)
+    return Response(status_code=200)
+
+
+@endpoint("user-library-modify")
+async def save_to_library(ctx: Ctx) -> Response:
+    return await _change_library(ctx, save=True)
+
+
+@endpoint("user-library-modify")
+async def remove_from_library(ctx: Ctx) -> Response:
+    return await _change_library(ctx, save=False)
+
+
+@endpoint(READ)
+async def library_contains(ctx: Ctx) -> Response:
+    user = ctx.user
+    saved = {t for t, _ in user.saved_tracks} | {a for a, _ in user.saved_albums}
+    saved |= set(user.followed_artists) | set(user.playlist_ids)
+    return json_response([ident in saved for _, ident in _uris(ctx)])
+
+
+ROUTES = [
+    Route("/v1/me/tracks", saved_tracks, methods=["GET"]),
+    Route("/v1/me/albums", saved_albums, methods=["GET"]),
+    Route("/v1/me/shows", saved_nothing, methods=["GET"]),
+    Route("/v1/me/episodes", saved_nothing, methods=["GET"]),
+    Route("/v1/me/following", following, methods=["GET"]),
+    Route("/v1/me/library", save_to_library, methods=["PUT"]),
+    Route("/v1/me/library", remove_from_library, methods=["DELETE"]),
+    Route("/v1/me/library/contains", library_contains, methods=["GET"]),
+]
