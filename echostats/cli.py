@@ -6,6 +6,7 @@ Configuration errors end the process with one line naming the setting, never a t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -16,9 +17,11 @@ import uvicorn
 
 from echostats import __version__
 from echostats.app import create_app
+from echostats.demo import DEMO_SEED, demo_environment, demo_simulator
 from echostats.errors import ConfigError, StoreError
 from echostats.logs import configure_logging
 from echostats.settings import Settings, load_settings
+from echostats.simulator.server import serve as serve_simulator
 from echostats.store import open_store
 
 log = logging.getLogger("echostats")
@@ -40,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run a demo installation (data under DATA_DIR/demo)")
     demo.add_argument("--host", help="override ECHOSTATS_HOST")
     demo.add_argument("--port", type=int, help="override ECHOSTATS_PORT")
+    simulator = commands.add_parser(
+        "simulator", help="run the Spotify simulator alone as an HTTP server"
+    )
+    simulator.add_argument("--host", default="127.0.0.1")
+    simulator.add_argument("--port", type=int, default=8990)
+    simulator.add_argument("--seed", type=int, default=DEMO_SEED)
     return parser
 
 
@@ -50,6 +59,24 @@ class _Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
+
+
+async def _serve_demo(settings: Settings) -> None:
+    async with demo_environment(settings) as (wired, _sim):
+        await _serve(wired)
+
+
+async def _serve_simulator(host: str, port: int, seed: int) -> None:
+    sim = demo_simulator(seed)
+
+    def announce(bound: int) -> None:
+        print(
+            f"Spotify simulator on http://{host}:{bound}  "
+            f"(accounts: /authorize, /api/token; Web API: /v1; client id {sim.config.client_id})",
+            file=sys.stderr,
+        )
+
+    await serve_simulator(sim, host, port, ready=announce)
 
 
 async def _serve(settings: Settings) -> None:
@@ -72,6 +99,11 @@ async def _serve(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "simulator":
+        configure_logging("INFO", "text")
+        with contextlib.suppress(KeyboardInterrupt):
+            anyio.run(_serve_simulator, args.host, args.port, args.seed)
+        return 0
     overrides = {k: v for k in ("host", "port") if (v := getattr(args, k, None)) is not None}
     try:
         settings = load_settings(**overrides)
@@ -91,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         try:
-            anyio.run(_serve, settings)
+            anyio.run(_serve_demo if args.command == "demo" else _serve, settings)
         except StoreError as exc:
             print(f"echostats: {exc.detail}", file=sys.stderr)
             return EXIT_STORE

@@ -1,0 +1,62 @@
+"""Demo mode: a Spotify simulator served beside the app, with the app's settings wired to it.
+
+``make demo`` is a newcomer's first minute. The simulator runs as a real HTTP server on a free
+loopback port (so the browser can follow the OAuth redirect to its consent page) and in real
+time, with the demo listener's autoplay back-filled over the last days so there is history to
+see at once. The app then talks to it exactly as it would talk to Spotify: same client, same
+OAuth flow, only the base URLs and credentials differ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import anyio
+from pydantic import SecretStr
+
+from echostats.settings import Settings
+from echostats.simulator import Simulator, SimulatorConfig
+from echostats.simulator.server import serve
+
+log = logging.getLogger(__name__)
+
+DEMO_USER = "demo"
+DEMO_SEED = 2026
+BACKFILL = timedelta(days=2)
+
+
+def demo_simulator(seed: int = DEMO_SEED) -> Simulator:
+    """A real-time simulator whose demo listener has been listening for the last days."""
+    sim = Simulator(SimulatorConfig(seed=seed, realtime=True))
+    sim.start_autoplay(DEMO_USER, since=datetime.now(UTC) - BACKFILL)
+    return sim
+
+
+def wire_to_simulator(settings: Settings, sim: Simulator, port: int) -> Settings:
+    """The same settings, with Spotify's URLs and credentials pointing at the simulator."""
+    base = f"http://127.0.0.1:{port}"
+    return settings.model_copy(
+        update={
+            "demo_mode": True,
+            "spotify_client_id": sim.config.client_id,
+            "spotify_client_secret": SecretStr(sim.config.client_secret),
+            "spotify_accounts_url": base,
+            "spotify_api_url": f"{base}/v1",
+        }
+    )
+
+
+@contextlib.asynccontextmanager
+async def demo_environment(settings: Settings) -> AsyncIterator[tuple[Settings, Simulator]]:
+    """Serve a demo simulator for the duration of the block; yield the wired settings."""
+    sim = demo_simulator()
+    async with anyio.create_task_group() as tg:
+        port = await tg.start(serve, sim, "127.0.0.1", 0)
+        log.info("spotify simulator listening", extra={"url": f"http://127.0.0.1:{port}"})
+        try:
+            yield wire_to_simulator(settings, sim, port), sim
+        finally:
+            tg.cancel_scope.cancel()
