@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import machine, rss_mb, summary
+from echostats.security.keys import new_key_entry, new_session_secret
 from echostats.store.embedded import free_loopback_port
 
 
@@ -36,6 +37,8 @@ def one_run(idle_seconds: float) -> tuple[float, float, float]:
             ECHOSTATS_SPOTIFY_CLIENT_ID="bench",
             ECHOSTATS_SPOTIFY_CLIENT_SECRET="bench",
             ECHOSTATS_LOG_LEVEL="WARNING",
+            ECHOSTATS_SESSION_SECRET=new_session_secret(),
+            ECHOSTATS_ENCRYPTION_KEYS=new_key_entry("bench"),
         )
         started = time.perf_counter()
         process = subprocess.Popen(

@@ -10,18 +10,30 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 from fastapi import FastAPI
 
 from echostats import __version__
+from echostats.api.auth import AuthContext
+from echostats.api.auth import router as auth_router
 from echostats.api.errors import UnhandledErrorMiddleware, install_error_handlers
 from echostats.api.health import CheckResult, ReadinessCheck
 from echostats.api.health import router as health_router
+from echostats.api.me import router as me_router
 from echostats.api.middleware import RequestIdMiddleware
+from echostats.api.protection import ProtectionMiddleware
+from echostats.api.ratelimit import RateLimiter
 from echostats.releases import ReleaseFeed
+from echostats.security.setup import session_signer, token_cipher
 from echostats.settings import Settings
+from echostats.spotify import ApiCallRecord, SpotifyClient, SpotifyConfig
 from echostats.store import Store, open_store
+from echostats.store.oauth_states import OAuthStates
+from echostats.store.sync_jobs import SyncJobs
+from echostats.store.tokens import EncryptedTokenStore
+from echostats.store.users import Users
 from echostats.web.routes import router as web_router
 
 log = logging.getLogger(__name__)
@@ -29,7 +41,27 @@ log = logging.getLogger(__name__)
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
-def _readiness_checks(settings: Settings, store: Store) -> dict[str, ReadinessCheck]:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _log_api_call(record: ApiCallRecord) -> None:
+    # Until the logger actor stores them, API-call records go to the debug log (never secrets:
+    # the client scrubs them).
+    log.debug(
+        "spotify call",
+        extra={
+            "method": record.method,
+            "endpoint": record.endpoint,
+            "status": record.status_code,
+            "latency_ms": record.latency_ms,
+        },
+    )
+
+
+def _readiness_checks(
+    settings: Settings, store: Store, tokens: EncryptedTokenStore
+) -> dict[str, ReadinessCheck]:
     async def database() -> CheckResult:
         if await store.ping():
             return CheckResult(ok=True, detail="answering")
@@ -45,7 +77,20 @@ def _readiness_checks(settings: Settings, store: Store) -> dict[str, ReadinessCh
             detail="set ECHOSTATS_SPOTIFY_CLIENT_ID and ECHOSTATS_SPOTIFY_CLIENT_SECRET",
         )
 
-    return {"database": database, "spotify_credentials": spotify_credentials}
+    async def spotify_connections() -> CheckResult:
+        # Informational: one person's expired Spotify sign-in must not take the service down.
+        if not await store.ping(within=1.0):
+            return CheckResult(ok=True, detail="unknown while the database is unavailable")
+        waiting = await tokens.count_reauth_required()
+        if waiting:
+            return CheckResult(ok=True, detail=f"{waiting} user(s) must sign in to Spotify again")
+        return CheckResult(ok=True, detail="every connected user's Spotify sign-in is valid")
+
+    return {
+        "database": database,
+        "spotify_credentials": spotify_credentials,
+        "spotify_connections": spotify_connections,
+    }
 
 
 def create_app(
@@ -53,8 +98,15 @@ def create_app(
     *,
     store: Store | None = None,
     http: httpx.AsyncClient | None = None,
+    spotify_http: httpx.AsyncClient | None = None,
 ) -> FastAPI:
-    """The whole service as an ASGI app. ``store``/``http`` given here are used, not closed."""
+    """The whole service as an ASGI app. Collaborators given here are used, not closed.
+
+    ``spotify_http`` is the HTTP client for Spotify (tests point it at the simulator in-process);
+    it defaults to ``http``. Weak or missing secrets raise ``ConfigError`` right here.
+    """
+    cipher = token_cipher(settings)
+    signer = session_signer(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +124,32 @@ def create_app(
             app.state.release_feed = ReleaseFeed(
                 active_http, settings.update_feed_url, settings.update_check_ttl
             )
-            app.state.readiness_checks = _readiness_checks(settings, active_store)
+            to_spotify = spotify_http or active_http
+            token_store = EncryptedTokenStore(active_store, cipher)
+            spotify = SpotifyClient(
+                SpotifyConfig.from_settings(settings),
+                token_store,
+                http=to_spotify,
+                sink=_log_api_call,
+            )
+            sync_jobs = SyncJobs(active_store)
+
+            async def on_first_sign_in(user_id: str) -> None:
+                await sync_jobs.create(user_id, "initial", _utc_now())
+
+            app.state.auth = AuthContext(
+                settings=settings,
+                users=Users(active_store),
+                tokens=token_store,
+                states=OAuthStates(active_store, cipher),
+                signer=signer,
+                spotify=spotify,
+                http=to_spotify,
+                limiter=RateLimiter(settings.auth_rate_limit),
+                on_first_sign_in=on_first_sign_in,
+                now=_utc_now,
+            )
+            app.state.readiness_checks = _readiness_checks(settings, active_store, token_store)
             log.info("echostats started", extra={"version": __version__, "url": settings.base_url})
             yield
             log.info("echostats stopping")
@@ -88,8 +165,11 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(me_router)
     app.include_router(web_router)
     # Added innermost first: the request id wraps everything, so even a 500 carries one.
     app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(ProtectionMiddleware, base_url=settings.base_url, https=settings.is_https)
     app.add_middleware(RequestIdMiddleware)
     return app

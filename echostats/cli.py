@@ -9,22 +9,29 @@ import argparse
 import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from types import FrameType
+from typing import TypeVar
 
 import anyio
 import uvicorn
 
 from echostats import __version__
 from echostats.app import create_app
-from echostats.demo import DEMO_SEED, demo_environment, demo_simulator
+from echostats.demo import DEMO_SEED, demo_environment, demo_simulator, with_demo_secrets
 from echostats.errors import ConfigError, StoreError
 from echostats.logs import configure_logging
+from echostats.security.keys import new_key_entry, new_session_secret
+from echostats.security.setup import session_signer, token_cipher
 from echostats.settings import Settings, load_settings
 from echostats.simulator.server import serve as serve_simulator
 from echostats.store import open_store
+from echostats.store.tokens import EncryptedTokenStore
 
 log = logging.getLogger("echostats")
+
+T = TypeVar("T")
 
 EXIT_CONFIG = 2
 EXIT_STORE = 3
@@ -49,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     simulator.add_argument("--host", default="127.0.0.1")
     simulator.add_argument("--port", type=int, default=8990)
     simulator.add_argument("--seed", type=int, default=DEMO_SEED)
+    commands.add_parser(
+        "generate-secrets", help="print a fresh session secret and encryption key for .env"
+    )
+    rotate = commands.add_parser(
+        "rotate-key",
+        help="re-encrypt every stored token under the first ECHOSTATS_ENCRYPTION_KEYS key",
+    )
+    rotate.add_argument("--demo", action="store_true", help="rotate the demo installation's data")
     return parser
 
 
@@ -59,6 +74,11 @@ class _Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
+
+
+async def _rotate_key(settings: Settings) -> tuple[int, int]:
+    async with open_store(settings) as store:
+        return await EncryptedTokenStore(store, token_cipher(settings)).rotate()
 
 
 async def _serve_demo(settings: Settings) -> None:
@@ -97,39 +117,97 @@ async def _serve(settings: Settings) -> None:
         raise SystemExit(EXIT_STARTUP)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "simulator":
-        configure_logging("INFO", "text")
-        with contextlib.suppress(KeyboardInterrupt):
-            anyio.run(_serve_simulator, args.host, args.port, args.seed)
-        return 0
+class CommandError(Exception):
+    """Ends the command with one line on stderr and the given exit status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _settings_for(args: argparse.Namespace) -> Settings:
+    """Settings from the environment and flags, validated, secrets included."""
     overrides = {k: v for k in ("host", "port") if (v := getattr(args, k, None)) is not None}
     try:
         settings = load_settings(**overrides)
+        if args.command == "demo" or getattr(args, "demo", False):
+            # Demo data lives apart from a real installation's, so the demo never mixes in.
+            demo = settings.model_copy(
+                update={"demo_mode": True, "data_dir": settings.data_dir / "demo"}
+            )
+            settings = with_demo_secrets(demo)
+        token_cipher(settings)
+        session_signer(settings)
     except ConfigError as exc:
-        print(f"echostats: {exc.detail}", file=sys.stderr)
-        return EXIT_CONFIG
-    if args.command == "demo":
-        # Demo data lives apart from a real installation's, so trying the demo never mixes in.
-        settings = settings.model_copy(
-            update={"demo_mode": True, "data_dir": settings.data_dir / "demo"}
-        )
+        raise CommandError(exc.detail, EXIT_CONFIG) from None
     configure_logging(settings.log_level, settings.log_format)
-    if args.command in {"serve", "demo"}:
-        print(
-            f"EchoStats {__version__}{' (demo)' if settings.demo_mode else ''}: "
-            f"dashboard {settings.base_url}/  API docs {settings.base_url}/api/docs",
-            file=sys.stderr,
-        )
-        try:
-            anyio.run(_serve_demo if args.command == "demo" else _serve, settings)
-        except StoreError as exc:
-            print(f"echostats: {exc.detail}", file=sys.stderr)
-            return EXIT_STORE
-        except KeyboardInterrupt:
-            return 0
+    return settings
+
+
+def _run(fn: Callable[[Settings], Awaitable[T]], settings: Settings) -> T:
+    try:
+        return anyio.run(fn, settings)
+    except StoreError as exc:
+        raise CommandError(exc.detail, EXIT_STORE) from None
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings_for(args)
+    mode = " (demo)" if settings.demo_mode else ""
+    print(
+        f"EchoStats {__version__}{mode}: dashboard {settings.base_url}/  "
+        f"API docs {settings.base_url}/api/docs",
+        file=sys.stderr,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(_serve_demo if settings.demo_mode else _serve, settings)
     return 0
+
+
+def _cmd_simulator(args: argparse.Namespace) -> int:
+    configure_logging("INFO", "text")
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(_serve_simulator, args.host, args.port, args.seed)
+    return 0
+
+
+def _cmd_generate_secrets(args: argparse.Namespace) -> int:
+    key_id = "k" + datetime.now(UTC).strftime("%Y%m%d")
+    print(f"ECHOSTATS_SESSION_SECRET={new_session_secret()}")
+    print(f"ECHOSTATS_ENCRYPTION_KEYS={new_key_entry(key_id)}")
+    return 0
+
+
+def _cmd_rotate_key(args: argparse.Namespace) -> int:
+    settings = _settings_for(args)
+    rotated, unreadable = _run(_rotate_key, settings)
+    key_id = token_cipher(settings).primary_key_id
+    print(f"re-encrypted the tokens of {rotated} user(s) under key {key_id}")
+    if unreadable:
+        raise CommandError(
+            f"{unreadable} user(s)' tokens could not be decrypted with any configured key; "
+            "they must sign in again",
+            1,
+        )
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": _cmd_serve,
+    "demo": _cmd_serve,
+    "simulator": _cmd_simulator,
+    "generate-secrets": _cmd_generate_secrets,
+    "rotate-key": _cmd_rotate_key,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CommandError as exc:
+        print(f"echostats: {exc}", file=sys.stderr)
+        return exc.status
 
 
 if __name__ == "__main__":

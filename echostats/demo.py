@@ -10,13 +10,16 @@ OAuth flow, only the base URLs and credentials differ.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import anyio
 from pydantic import SecretStr
 
+from echostats.security.keys import new_key_entry, new_session_secret
 from echostats.settings import Settings
 from echostats.simulator import Simulator, SimulatorConfig
 from echostats.simulator.server import serve
@@ -33,6 +36,32 @@ def demo_simulator(seed: int = DEMO_SEED) -> Simulator:
     sim = Simulator(SimulatorConfig(seed=seed, realtime=True))
     sim.start_autoplay(DEMO_USER, since=datetime.now(UTC) - BACKFILL)
     return sim
+
+
+DEMO_SECRETS_FILE = "demo-secrets.json"
+
+
+def with_demo_secrets(settings: Settings) -> Settings:
+    """Demo mode needs no secrets from the person: missing ones are generated once and kept in
+    the (demo) data directory, readable by its owner only, so sessions and stored tokens
+    survive restarts of the demo."""
+    if settings.session_secret.get_secret_value() and settings.encryption_keys.get_secret_value():
+        return settings
+    path = settings.data_dir / DEMO_SECRETS_FILE
+    if path.exists():
+        stored = json.loads(path.read_text())
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        stored = {"session_secret": new_session_secret(), "encryption_keys": new_key_entry("demo1")}
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(stored, handle)
+    updates: dict[str, SecretStr] = {}
+    if not settings.session_secret.get_secret_value():
+        updates["session_secret"] = SecretStr(stored["session_secret"])
+    if not settings.encryption_keys.get_secret_value():
+        updates["encryption_keys"] = SecretStr(stored["encryption_keys"])
+    return settings.model_copy(update=updates)
 
 
 def wire_to_simulator(settings: Settings, sim: Simulator, port: int) -> Settings:

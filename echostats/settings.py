@@ -76,6 +76,25 @@ class Settings(BaseSettings):
         "encrypts, all decrypt.",
     )
 
+    session_ttl_days: float = Field(30.0, gt=0, description="Days a sign-in session lasts.")
+    cookie_secure: bool | None = Field(
+        None,
+        description="Force the Secure cookie flag on or off; empty means on when "
+        "PUBLIC_BASE_URL is https.",
+    )
+    auto_login: bool | None = Field(
+        None,
+        description="Sign in automatically when exactly one user exists; empty means only when "
+        "bound to a loopback address.",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated proxy addresses/networks whose X-Forwarded-For is believed.",
+    )
+    auth_rate_limit: int = Field(
+        20, ge=1, description="Sign-in requests allowed per client per minute."
+    )
+
     # --- behaviour ---
     demo_mode: bool = Field(
         False, description="Run against the built-in Spotify simulator with a demo user."
@@ -118,6 +137,16 @@ class Settings(BaseSettings):
             raise ValueError("must start with mongodb:// or mongodb+srv://")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network") from None
+        return value
+
     @model_validator(mode="after")
     def _check_redirect_uri(self) -> Settings:
         uri = self.spotify_redirect_uri
@@ -140,6 +169,23 @@ class Settings(BaseSettings):
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    @property
+    def is_https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.is_https if self.cookie_secure is None else self.cookie_secure
+
+    @property
+    def auto_login_enabled(self) -> bool:
+        return self.binds_loopback if self.auto_login is None else self.auto_login
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = (p.strip() for p in self.trusted_proxies.split(","))
+        return tuple(ipaddress.ip_network(p, strict=False) for p in parts if p)
 
     @property
     def embedded_store(self) -> bool:

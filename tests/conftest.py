@@ -5,15 +5,23 @@ Nothing here mocks MongoDB: the tests talk to the same SecantusDB server the app
 
 from __future__ import annotations
 
+import logging
+import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from echostats.logs import JsonFormatter
+from echostats.security.keys import new_key_entry, new_session_secret
 from echostats.settings import Settings
 from echostats.store.database import Store, make_client
 from echostats.store.embedded import EmbeddedServer, running_embedded_server
+
+# Fresh per test session: nothing depends on a particular secret.
+TEST_SESSION_SECRET = new_session_secret()
+TEST_ENCRYPTION_KEYS = new_key_entry("test1")
 
 
 @pytest.fixture(scope="session")
@@ -51,4 +59,45 @@ def settings(tmp_path: Path) -> Settings:
         update_feed_url="",
         spotify_client_id="test-client-id",
         spotify_client_secret="test-client-secret",
+        session_secret=TEST_SESSION_SECRET,
+        encryption_keys=TEST_ENCRYPTION_KEYS,
     )
+
+
+# Anything credential-shaped the simulator issues (codes, access and refresh tokens), and the
+# fixed secrets the tests configure. No log line of the whole suite may contain one.
+_SIMULATOR_CREDENTIAL = re.compile(r"\b(?:AQ|BQ)[A-Za-z0-9]{60,}\b")
+_FIXED_SECRETS = ("sim-client-secret", "test-client-secret", "cli-secret")
+
+
+class _LogCapture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _logs_never_contain_secrets() -> Iterator[None]:
+    capture = _LogCapture()
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    for noisy in ("pymongo", "httpcore", "hpack", "asyncio", "multipart"):
+        logging.getLogger(noisy).setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(previous_level)
+    fixed = (*_FIXED_SECRETS, TEST_SESSION_SECRET, TEST_ENCRYPTION_KEYS.split(":", 1)[1])
+    leaks = [
+        line
+        for line in capture.lines
+        if _SIMULATOR_CREDENTIAL.search(line) or any(secret in line for secret in fixed)
+    ]
+    assert not leaks, f"{len(leaks)} log line(s) carry a secret, e.g. {leaks[0][:300]}"

@@ -11,9 +11,11 @@ from starlette.types import ASGIApp
 
 
 @contextlib.asynccontextmanager
-async def running_uvicorn(app: ASGIApp, start_timeout: float = 30) -> AsyncIterator[str]:
-    """Yield the base URL of ``app`` served by uvicorn on a free loopback port."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+async def running_uvicorn(
+    app: ASGIApp, start_timeout: float = 30, port: int = 0
+) -> AsyncIterator[str]:
+    """Yield the base URL of ``app`` served by uvicorn on loopback (a free port unless given)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve)

@@ -22,6 +22,8 @@ def _as_written(value: object) -> str:
         value = value.get_secret_value()
     if value == "":
         return "*(empty)*"
+    if value is None:
+        return "*(auto)*"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     if isinstance(value, float) and value.is_integer():

@@ -1,1 +1,1 @@
-
+"""Token encryption and sessions (pure crypto: no I/O, no framework)."""

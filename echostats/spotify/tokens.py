@@ -1,34 +1,20 @@
-"""Spotify tokens as we keep them, and the storage interface the client needs.
+"""The storage interface the client needs for tokens, and parsing token-endpoint answers.
 
-The encrypted MongoDB store implements ``TokenStore`` elsewhere; the client only loads and saves.
+``TokenSet`` itself is domain data (``echostats.domain.tokens``) so the encrypted MongoDB store can
+implement ``TokenStore`` without importing the client.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from echostats.domain.tokens import TokenSet
 from echostats.errors import SpotifyUnavailable
 
-
-@dataclass(frozen=True)
-class TokenSet:
-    """One user's tokens. ``expires_at`` is an aware UTC datetime; ``scope`` is space-separated."""
-
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_at: datetime
-    scope: str = ""
-
-    def __post_init__(self) -> None:
-        if self.expires_at.tzinfo is None:
-            raise ValueError("expires_at must be timezone-aware")
-
-    def expires_within(self, now: datetime, seconds: float) -> bool:
-        return self.expires_at - now <= timedelta(seconds=seconds)
+__all__ = ["TokenSet", "TokenStore", "token_set_from_response"]
 
 
 class TokenStore(Protocol):

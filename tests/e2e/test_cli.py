@@ -12,7 +12,13 @@ import anyio
 import httpx
 import pytest
 
-from echostats.store.embedded import free_loopback_port
+from echostats.security.keys import new_key_entry
+from echostats.settings import Settings
+from echostats.store import Store
+from echostats.store.database import make_client
+from echostats.store.embedded import EmbeddedServer, free_loopback_port
+from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_SESSION_SECRET
+from tests.signin import signin_world
 
 pytestmark = pytest.mark.anyio
 
@@ -26,6 +32,8 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         ECHOSTATS_UPDATE_FEED_URL="",
         ECHOSTATS_SPOTIFY_CLIENT_ID="cli-test",
         ECHOSTATS_SPOTIFY_CLIENT_SECRET="cli-secret",
+        ECHOSTATS_SESSION_SECRET=TEST_SESSION_SECRET,
+        ECHOSTATS_ENCRYPTION_KEYS=TEST_ENCRYPTION_KEYS,
     )
     env.update(extra)
     return env
@@ -137,3 +145,69 @@ async def test_second_instance_on_same_data_dir_fails_clearly(tmp_path: Path) ->
     assert second.returncode == 3
     assert "in use by another running EchoStats" in second.stderr
     assert "Traceback" not in second.stderr
+
+
+def test_missing_or_weak_keys_refuse_to_start_in_one_line(tmp_path: Path) -> None:
+    for keys, phrase in (("", "is not set"), ("k1:" + "QUFB" * 11, "33 bytes")):
+        result = subprocess.run(
+            [*ECHOSTATS, "serve"],
+            env=_env(tmp_path, ECHOSTATS_ENCRYPTION_KEYS=keys),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "ECHOSTATS_ENCRYPTION_KEYS" in result.stderr
+        assert phrase in result.stderr
+
+
+def test_generate_secrets_prints_usable_values(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*ECHOSTATS, "generate-secrets"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.returncode == 0
+    values = dict(line.split("=", 1) for line in result.stdout.strip().splitlines())
+    assert set(values) == {"ECHOSTATS_SESSION_SECRET", "ECHOSTATS_ENCRYPTION_KEYS"}
+    check = subprocess.run(
+        [*ECHOSTATS, "serve", "--port", "notaport"],
+        env=_env(tmp_path, **values),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert "ENCRYPTION_KEYS" not in check.stderr  # the keys were accepted; the port was not
+
+
+async def test_rotate_key_command_reencrypts_stored_tokens(
+    tmp_path: Path, settings: Settings, db_server: EmbeddedServer
+) -> None:
+    database = "rotate_cli_test"
+    client = make_client(db_server.url)
+    store = Store(client=client, db=client[database])
+    try:
+        await store.prepare()
+        async with signin_world(settings, store) as world:
+            assert (await world.sign_in()).status_code == 303
+        new_keys = f"{new_key_entry('newest')},{settings.encryption_keys.get_secret_value()}"
+        env = _env(
+            tmp_path,
+            ECHOSTATS_MONGODB_URL=db_server.url,
+            ECHOSTATS_DATABASE_NAME=database,
+            ECHOSTATS_ENCRYPTION_KEYS=new_keys,
+        )
+        result = await anyio.to_thread.run_sync(
+            lambda: subprocess.run(
+                [*ECHOSTATS, "rotate-key"], env=env, capture_output=True, text=True, timeout=60
+            )
+        )
+        assert result.returncode == 0, result.stderr
+        assert "re-encrypted the tokens of 1 user(s) under key newest" in result.stdout
+        doc = await store["tokens"].find_one({})
+        assert doc is not None
+        assert doc["access"]["kid"] == "newest"
+    finally:
+        await client.drop_database(database)
+        await client.close()

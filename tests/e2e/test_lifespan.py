@@ -134,6 +134,8 @@ async def test_external_mongodb_url_is_used_instead_of_embedded(
         spotify_client_id="x",
         spotify_client_secret="y",
         update_feed_url="",
+        session_secret=settings.session_secret,
+        encryption_keys=settings.encryption_keys,
     )
     app = create_app(external)
     async with running_uvicorn(app) as url, httpx.AsyncClient(base_url=url) as client:

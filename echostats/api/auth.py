@@ -1,0 +1,303 @@
+"""Sign-in with Spotify, sessions, and the ``current_user`` dependency every /api/v1 route uses."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from echostats.api.ratelimit import RateLimiter, client_address
+from echostats.errors import (
+    BadRequest,
+    NotAuthenticated,
+    NotFound,
+    SpotifyError,
+    SpotifyRateLimited,
+    SpotifyReauthRequired,
+    SpotifyUnavailable,
+)
+from echostats.security.sessions import InvalidSession, SessionSigner
+from echostats.settings import Settings
+from echostats.spotify import SpotifyClient
+from echostats.store.oauth_states import OAuthStates
+from echostats.store.tokens import EncryptedTokenStore
+from echostats.store.users import Profile, User, Users
+
+SESSION_COOKIE = "session"
+DASHBOARD = "/"
+
+
+@dataclass
+class AuthContext:
+    """Everything sign-in needs; built once by the composition root."""
+
+    settings: Settings
+    users: Users
+    tokens: EncryptedTokenStore
+    states: OAuthStates
+    signer: SessionSigner
+    spotify: SpotifyClient
+    http: httpx.AsyncClient
+    limiter: RateLimiter
+    on_first_sign_in: Callable[[str], Awaitable[None]]
+    now: Callable[[], datetime]
+
+
+def _auth(request: Request) -> AuthContext:
+    context: AuthContext = request.app.state.auth
+    return context
+
+
+Auth = Annotated[AuthContext, Depends(_auth)]
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+def _presented_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+async def _session_user(request: Request, auth: AuthContext) -> User:
+    token = _presented_token(request)
+    if token is None:
+        raise NotAuthenticated("Sign in first: this request carries no session.")
+    try:
+        claims = auth.signer.verify(token)
+    except InvalidSession:
+        raise NotAuthenticated("Your session is not valid or has expired; sign in again.") from None
+    user = await auth.users.get(claims.user_id)
+    if user is None:
+        raise NotAuthenticated("Your session belongs to no known user; sign in again.")
+    if claims.version != user.session_version:
+        raise NotAuthenticated("This session was signed out; sign in again.")
+    return user
+
+
+async def current_user(request: Request, auth: Auth) -> User:
+    return await _session_user(request, auth)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def _set_session_cookie(response: Response, auth: AuthContext, user: User) -> None:
+    token = auth.signer.issue(user.id, user.session_version, auth.now())
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(auth.signer.ttl.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=auth.settings.secure_cookies,
+    )
+
+
+def _limit(request: Request, auth: AuthContext) -> None:
+    auth.limiter.hit(
+        client_address(request, auth.settings.trusted_proxy_networks), "sign-in requests"
+    )
+
+
+# --- the sign-in itself -------------------------------------------------------------------------
+
+
+class SignInFailed(SpotifyError):
+    """Spotify did not complete the code exchange (502)."""
+
+
+async def _complete_sign_in(auth: AuthContext, code: str, code_verifier: str) -> User:
+    try:
+        tokens = await auth.spotify.exchange_code(code, code_verifier)
+        profile = await auth.spotify.profile_for_tokens(tokens)
+    except SpotifyRateLimited:
+        raise
+    except SpotifyError as exc:
+        raise SignInFailed(f"Spotify did not complete the sign-in: {exc.detail}") from None
+    image = profile.images[0].url if profile.images else None
+    user, created = await auth.users.upsert_from_profile(
+        Profile(
+            spotify_id=profile.id,
+            display_name=profile.display_name,
+            image_url=image,
+            product=profile.product,
+        ),
+        auth.now(),
+    )
+    await auth.tokens.save(user.id, tokens)
+    auth.spotify.tokens.forget(user.id)  # a cached token from an earlier sign-in is stale now
+    if created:
+        await auth.on_first_sign_in(user.id)
+    return user
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+class LoginOut(BaseModel):
+    url: str
+    state: str
+
+
+class UserOut(BaseModel):
+    id: str
+    spotify_id: str
+    display_name: str | None
+    image_url: str | None
+    product: str | None
+
+
+class StatusOut(BaseModel):
+    authenticated: bool
+    user: UserOut | None = None
+    token_expires_at: datetime | None = None
+    spotify_reauth_required: bool | None = None
+
+
+class RefreshOut(BaseModel):
+    status: Literal["refreshed"]
+    token_expires_at: datetime
+
+
+class LogoutOut(BaseModel):
+    status: Literal["logged_out"]
+
+
+@router.get(
+    "/login",
+    response_model=LoginOut,
+    summary="Start signing in with Spotify",
+    responses={302: {"description": "Browser: redirect to Spotify"}},
+)
+async def login(request: Request, auth: Auth) -> Response:
+    _limit(request, auth)
+    pending = auth.spotify.begin_authorization()
+    await auth.states.remember(pending.state, pending.code_verifier, "login", auth.now())
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse(pending.url, status_code=302)
+    return JSONResponse(LoginOut(url=pending.url, state=pending.state).model_dump())
+
+
+@router.get(
+    "/callback",
+    summary="Spotify redirects here after consent",
+    responses={303: {"description": "Signed in: redirect to the dashboard"}},
+)
+async def callback(
+    request: Request,
+    auth: Auth,
+    code: Annotated[str | None, Query(max_length=2048)] = None,
+    state: Annotated[str | None, Query(max_length=256)] = None,
+    error: Annotated[str | None, Query(max_length=256)] = None,
+) -> RedirectResponse:
+    _limit(request, auth)
+    if error:
+        if state:
+            # Burn the state so the same link cannot be replayed with a forged code.
+            with contextlib.suppress(BadRequest):
+                await auth.states.consume(state, auth.now())
+        reason = "you declined access" if error == "access_denied" else f"Spotify said {error!r}"
+        raise BadRequest(f"Spotify sign-in did not complete: {reason}.")
+    if not state:
+        raise BadRequest("The sign-in callback has no state; start the sign-in again.")
+    if not code:
+        raise BadRequest("The sign-in callback has no code; start the sign-in again.")
+    pending = await auth.states.consume(state, auth.now())
+    user = await _complete_sign_in(auth, code, pending.code_verifier)
+    response = RedirectResponse(DASHBOARD, status_code=303)
+    _set_session_cookie(response, auth, user)
+    return response
+
+
+@router.get("/status", response_model=StatusOut, summary="Who is signed in")
+async def status(request: Request, response: Response, auth: Auth) -> StatusOut:
+    user: User | None
+    try:
+        user = await _session_user(request, auth)
+    except NotAuthenticated:
+        user = None
+        if auth.settings.auto_login_enabled:
+            user = await auth.users.only_user()
+            if user is not None:
+                _set_session_cookie(response, auth, user)
+    if user is None:
+        return StatusOut(authenticated=False)
+    health = await auth.tokens.health(user.id)
+    return StatusOut(
+        authenticated=True,
+        user=UserOut(
+            id=user.id,
+            spotify_id=user.spotify_id,
+            display_name=user.display_name,
+            image_url=user.image_url,
+            product=user.product,
+        ),
+        token_expires_at=health.expires_at if health else None,
+        spotify_reauth_required=health.reauth_required if health else True,
+    )
+
+
+@router.post("/refresh", response_model=RefreshOut, summary="Refresh the Spotify token now")
+async def refresh(request: Request, auth: Auth, user: CurrentUser) -> RefreshOut:
+    _limit(request, auth)
+    try:
+        tokens = await auth.spotify.refresh(user.id)
+    except SpotifyReauthRequired as exc:
+        await auth.tokens.mark_reauth_required(user.id, exc.detail)
+        raise NotAuthenticated(
+            "Spotify no longer accepts this connection; sign in with Spotify again."
+        ) from None
+    return RefreshOut(status="refreshed", token_expires_at=tokens.expires_at)
+
+
+@router.post("/logout", response_model=LogoutOut, summary="Sign out everywhere")
+async def logout(auth: Auth, user: CurrentUser) -> JSONResponse:
+    await auth.users.bump_session_version(user.id)
+    response = JSONResponse(LogoutOut(status="logged_out").model_dump())
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=auth.settings.secure_cookies
+    )
+    return response
+
+
+@router.get(
+    "/demo-login",
+    summary="Demo mode only: sign in the simulator's demo user",
+    responses={303: {"description": "Signed in"}, 404: {"description": "Not in demo mode"}},
+)
+async def demo_login(request: Request, auth: Auth) -> RedirectResponse:
+    if not auth.settings.demo_mode:
+        raise NotFound("Demo sign-in exists only in demo mode.")
+    _limit(request, auth)
+    pending = auth.spotify.begin_authorization()
+    await auth.states.remember(pending.state, pending.code_verifier, "demo", auth.now())
+    # The real OAuth flow, with the server playing the browser's part: the simulator consents
+    # for its demo listener and redirects to our callback with a code.
+    try:
+        consent = await auth.http.get(pending.url, follow_redirects=False)
+    except httpx.HTTPError:
+        raise SpotifyUnavailable("The Spotify simulator did not answer.") from None
+    query = parse_qs(urlsplit(consent.headers.get("location", "")).query)
+    code, state = query.get("code", [""])[0], query.get("state", [""])[0]
+    if consent.status_code not in {302, 303} or not code or state != pending.state:
+        raise SignInFailed("The Spotify simulator did not consent to the demo sign-in.")
+    consumed = await auth.states.consume(state, auth.now())
+    user = await _complete_sign_in(auth, code, consumed.code_verifier)
+    response = RedirectResponse(DASHBOARD, status_code=303)
+    _set_session_cookie(response, auth, user)
+    return response
