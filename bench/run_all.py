@@ -5,7 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.startup", "bench.store_write", "bench.spotify_client_bench"]
+BENCHMARKS = [
+    "bench.startup",
+    "bench.store_write",
+    "bench.spotify_client_bench",
+    "bench.sse_fanout",
+]
 
 
 def main() -> None:

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import enum
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from actors.events import Event, encode_data
+
+
+class Step(enum.Enum):
+    FETCH = "fetch"
+
+
+def test_datetimes_are_iso_utc_with_z() -> None:
+    paris = timezone(timedelta(hours=2))
+    encoded = encode_data(
+        {
+            "at": datetime(2026, 5, 1, 14, 30, 5, 123456, tzinfo=paris),
+            "day": date(2026, 5, 1),
+            "step": Step.FETCH,
+            "n": 3,
+        }
+    )
+    assert json.loads(encoded) == {
+        "at": "2026-05-01T12:30:05.123Z",
+        "day": "2026-05-01",
+        "step": "fetch",
+        "n": 3,
+    }
+    assert "\n" not in encoded
+
+
+def test_naive_datetimes_and_unknown_types_are_refused() -> None:
+    with pytest.raises(TypeError, match="naive"):
+        encode_data({"at": datetime(2026, 5, 1)})
+    with pytest.raises(TypeError, match="set"):
+        encode_data({"ids": {1, 2}})
+
+
+def test_event_json_is_the_encoded_data() -> None:
+    event = Event("stats:u1", "stats_updated", {"at": datetime(2026, 1, 1, tzinfo=UTC)})
+    assert event.json == '{"at":"2026-01-01T00:00:00.000Z"}'
+    assert event.id == 0
