@@ -7,18 +7,48 @@ those actors, typically sending a message into one of the hub's named streams.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+
+import anyio
+from anyio.streams.memory import MemoryObjectSendStream
 
 from actors.broadcaster import BroadcastStats, Subscription
 from actors.events import Event
 from actors.hub import Hub
+from actors.messages import AggregatorMessage, BatchOutcome, DeletePlay, PlayBatch
 from actors.supervisor import ActorStatus
+from echostats.domain.plays import Play
 
 
 class Pipeline:
-    def __init__(self, hub: Hub) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        to_aggregator: MemoryObjectSendStream[AggregatorMessage] | None = None,
+    ) -> None:
         self._hub = hub
+        self._to_aggregator = to_aggregator
+
+    def _aggregator(self) -> MemoryObjectSendStream[AggregatorMessage]:
+        if self._to_aggregator is None:
+            raise RuntimeError("this pipeline was built without an aggregator")
+        return self._to_aggregator
+
+    async def submit_plays(self, user_id: str, plays: Sequence[Play]) -> BatchOutcome:
+        """Store plays (deduplicated, rollups updated) and wait for the aggregator's answer."""
+        reply, answer = anyio.create_memory_object_stream[BatchOutcome](1)
+        async with answer:
+            await self._aggregator().send(PlayBatch(user_id, tuple(plays), reply=reply))
+            return await answer.receive()
+
+    async def delete_play(self, user_id: str, play_id: str) -> bool:
+        """Delete one play (rollups follow); False when the user has no such play."""
+        reply, answer = anyio.create_memory_object_stream[bool](1)
+        async with answer:
+            await self._aggregator().send(DeletePlay(user_id, play_id, reply=reply))
+            return await answer.receive()
 
     def subscribe(
         self, topics: Iterable[str], last_event_id: int | None = None

@@ -15,6 +15,9 @@ from datetime import UTC, datetime
 import httpx
 from fastapi import FastAPI
 
+from actors.facade import Pipeline
+from actors.hub import Hub
+from actors.pipeline import api_call_sink, start_pipeline
 from echostats import __version__
 from echostats.api.auth import AuthContext
 from echostats.api.auth import router as auth_router
@@ -28,7 +31,7 @@ from echostats.api.ratelimit import RateLimiter
 from echostats.releases import ReleaseFeed
 from echostats.security.setup import session_signer, token_cipher
 from echostats.settings import Settings
-from echostats.spotify import ApiCallRecord, SpotifyClient, SpotifyConfig
+from echostats.spotify import SpotifyClient, SpotifyConfig
 from echostats.store import Store, open_store
 from echostats.store.oauth_states import OAuthStates
 from echostats.store.sync_jobs import SyncJobs
@@ -45,22 +48,8 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _log_api_call(record: ApiCallRecord) -> None:
-    # Until the logger actor stores them, API-call records go to the debug log (never secrets:
-    # the client scrubs them).
-    log.debug(
-        "spotify call",
-        extra={
-            "method": record.method,
-            "endpoint": record.endpoint,
-            "status": record.status_code,
-            "latency_ms": record.latency_ms,
-        },
-    )
-
-
 def _readiness_checks(
-    settings: Settings, store: Store, tokens: EncryptedTokenStore
+    settings: Settings, store: Store, tokens: EncryptedTokenStore, pipeline: Pipeline
 ) -> dict[str, ReadinessCheck]:
     async def database() -> CheckResult:
         if await store.ping():
@@ -86,8 +75,17 @@ def _readiness_checks(
             return CheckResult(ok=True, detail=f"{waiting} user(s) must sign in to Spotify again")
         return CheckResult(ok=True, detail="every connected user's Spotify sign-in is valid")
 
+    async def actors() -> CheckResult:
+        statuses = pipeline.liveness()
+        down = sorted(name for name, status in statuses.items() if not status.alive)
+        if down:
+            return CheckResult(ok=False, detail="not running: " + ", ".join(down))
+        restarts = sum(status.restarts for status in statuses.values())
+        return CheckResult(ok=True, detail=f"{len(statuses)} running, {restarts} restart(s)")
+
     return {
         "database": database,
+        "actors": actors,
         "spotify_credentials": spotify_credentials,
         "spotify_connections": spotify_connections,
     }
@@ -124,14 +122,17 @@ def create_app(
             app.state.release_feed = ReleaseFeed(
                 active_http, settings.update_feed_url, settings.update_check_ttl
             )
+            hub = await stack.enter_async_context(Hub())
             to_spotify = spotify_http or active_http
             token_store = EncryptedTokenStore(active_store, cipher)
             spotify = SpotifyClient(
                 SpotifyConfig.from_settings(settings),
                 token_store,
                 http=to_spotify,
-                sink=_log_api_call,
+                sink=api_call_sink(hub),
             )
+            pipeline = await start_pipeline(hub, active_store, _utc_now)
+            app.state.pipeline = pipeline
             sync_jobs = SyncJobs(active_store)
 
             async def on_first_sign_in(user_id: str) -> None:
@@ -149,7 +150,9 @@ def create_app(
                 on_first_sign_in=on_first_sign_in,
                 now=_utc_now,
             )
-            app.state.readiness_checks = _readiness_checks(settings, active_store, token_store)
+            app.state.readiness_checks = _readiness_checks(
+                settings, active_store, token_store, pipeline
+            )
             log.info("echostats started", extra={"version": __version__, "url": settings.base_url})
             yield
             log.info("echostats stopping")

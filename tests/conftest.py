@@ -89,6 +89,9 @@ def _logs_never_contain_secrets() -> Iterator[None]:
     root.setLevel(logging.DEBUG)
     for noisy in ("pymongo", "httpcore", "hpack", "asyncio", "multipart"):
         logging.getLogger(noisy).setLevel(logging.INFO)
+    # As in production (echostats.logs.configure_logging): httpx logs whole URLs at INFO, and an
+    # OAuth callback URL carries a code.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         yield
     finally:

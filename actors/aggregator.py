@@ -1,0 +1,249 @@
+"""The aggregator: the only writer of plays and rollups.
+
+Each batch (one user's plays, from the poller or an import) is deduplicated against itself and
+against stored plays in the batch's time window (one range query, not one per play), merged where
+an export row improves a polled play, journalled, written, and folded into the per-day rollups
+in the user's time zone. Then ``play_recorded`` (polled plays) and ``stats_updated`` events go
+out. Unfinished journal entries from a crash are redone before anything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import anyio
+from anyio.abc import TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from actors import topics
+from actors.events import Event
+from actors.messages import AggregatorMessage, BatchOutcome, DeletePlay, PlayBatch
+from echostats.domain.counting import DEFAULT_RULES, CountingRules, decide
+from echostats.domain.dedup import candidate_range, merge, same_play
+from echostats.domain.periods import local_day, parse_tz
+from echostats.domain.plays import Play
+from echostats.domain.rollups import decrements, increments
+from echostats.store.plays import PlayStore, StoredPlay, new_play_id, play_document
+from echostats.store.users import Users
+
+log = logging.getLogger(__name__)
+
+Increments = dict[str, dict[str, int]]
+PERIOD_DAYS = {"week": 7, "month": 30, "quarter": 90, "year": 365}
+
+
+def add_increments(total: Increments, more: Mapping[str, Mapping[str, int]]) -> None:
+    for day, fields in more.items():
+        target = total.setdefault(day, {})
+        for path, value in fields.items():
+            target[path] = target.get(path, 0) + value
+    for day in [d for d, fields in total.items() if not any(fields.values())]:
+        del total[day]
+
+
+def changed_periods(days: Iterable[str], today: date) -> list[str]:
+    """Which named periods (relative to ``today``) include any of ``days``."""
+    ages = [(today - date.fromisoformat(day)).days for day in days]
+    if not ages:
+        return []
+    youngest = min(ages)
+    named = [name for name, span in PERIOD_DAYS.items() if 0 <= youngest < span]
+    return [*named, "all_time"]
+
+
+@dataclass
+class _Candidate:
+    """A play a batch row may duplicate: stored (``original``) or new in this batch (``index``)."""
+
+    play: Play
+    original: StoredPlay | None = None
+    index: int | None = None
+
+
+@dataclass
+class _Plan:
+    inserts: dict[int, tuple[str, Play]] = field(default_factory=dict)
+    replacements: dict[str, tuple[StoredPlay, Play]] = field(default_factory=dict)
+    duplicates: int = 0
+
+
+class Aggregator:
+    def __init__(
+        self,
+        plays: PlayStore,
+        users: Users,
+        publish: Callable[[Event], Event],
+        now: Callable[[], datetime],
+        rules: CountingRules = DEFAULT_RULES,
+    ) -> None:
+        self._plays = plays
+        self._users = users
+        self._publish = publish
+        self._now = now
+        self._rules = rules
+
+    def counts(self, play: Play) -> bool:
+        return decide(play, self._rules) is None
+
+    async def _zone(self, user_id: str) -> ZoneInfo:
+        user = await self._users.get(user_id)
+        return parse_tz(user.time_zone if user else "UTC")
+
+    async def recover(self) -> int:
+        """Redo what a crash interrupted; returns how many journal entries were redone."""
+        entries = await self._plays.unfinished()
+        for entry in entries:
+            log.warning("redoing an interrupted batch", extra={"batch": entry["_id"]})
+            await self._plays.apply(entry)
+        return len(entries)
+
+    def _plan(self, batch: PlayBatch, stored: list[StoredPlay]) -> _Plan:
+        plan = _Plan()
+        # Candidates indexed by track key and by name key (a names-only export row matches a
+        # play with an id by name), so each row is compared with a handful, not the batch.
+        by_key: dict[str, list[_Candidate]] = defaultdict(list)
+
+        def remember(candidate: _Candidate) -> None:
+            by_key[candidate.play.track_key].append(candidate)
+            by_key[candidate.play.name_key].append(candidate)
+
+        for s in stored:
+            remember(_Candidate(s.play, original=s))
+        for index, play in enumerate(sorted(batch.plays, key=lambda p: p.ended_at)):
+            near = by_key.get(play.track_key, []) + by_key.get(play.name_key, [])
+            match = next((c for c in near if same_play(c.play, play)), None)
+            if match is None:
+                plan.inserts[index] = (new_play_id(), play)
+                remember(_Candidate(play, index=index))
+                continue
+            merged = merge(match.play, play)
+            if merged == match.play:
+                plan.duplicates += 1
+                continue
+            match.play = merged
+            if match.original is not None:
+                plan.replacements[match.original.id] = (match.original, merged)
+            elif match.index is not None:  # improving a play that is itself new in this batch
+                play_id, _ = plan.inserts[match.index]
+                plan.inserts[match.index] = (play_id, merged)
+        return plan
+
+    async def ingest(self, batch: PlayBatch) -> BatchOutcome:
+        if not batch.plays:
+            return BatchOutcome(stored=0, merged=0, duplicates=0, counted=0)
+        ranges = [candidate_range(p) for p in batch.plays]
+        stored = await self._plays.in_window(
+            batch.user_id, min(r[0] for r in ranges), max(r[1] for r in ranges)
+        )
+        plan = self._plan(batch, stored)
+        tz = await self._zone(batch.user_id)
+        batch_id = uuid.uuid4().hex
+        total: Increments = {}
+        inserts = []
+        counted = 0
+        for play_id, play in plan.inserts.values():
+            is_counted = self.counts(play)
+            counted += is_counted
+            inserts.append(play_document(play_id, play, counted=is_counted, batch=batch_id))
+            if is_counted:
+                add_increments(total, increments([play], tz))
+        replacements = []
+        for original, merged in plan.replacements.values():
+            is_counted = self.counts(merged)
+            counted += is_counted
+            replacements.append(
+                play_document(original.id, merged, counted=is_counted, batch=batch_id)
+            )
+            if original.counted:
+                add_increments(total, decrements([original.play], tz))
+            if is_counted:
+                add_increments(total, increments([merged], tz))
+        entry = await self._plays.journal(
+            batch_id,
+            batch.user_id,
+            inserts=inserts,
+            replacements=replacements,
+            increments=total,
+            now=self._now(),
+        )
+        await self._plays.apply(entry)
+        self._announce(batch.user_id, [p for _, p in plan.inserts.values()], total, tz)
+        return BatchOutcome(
+            stored=len(inserts),
+            merged=len(replacements),
+            duplicates=plan.duplicates,
+            counted=counted,
+        )
+
+    async def delete(self, message: DeletePlay) -> bool:
+        stored = await self._plays.get(message.user_id, message.play_id)
+        if stored is None:
+            return False
+        tz = await self._zone(message.user_id)
+        total: Increments = {}
+        if stored.counted:
+            add_increments(total, decrements([stored.play], tz))
+        batch_id = uuid.uuid4().hex
+        entry = await self._plays.journal(
+            batch_id, message.user_id, deletions=[stored.id], increments=total, now=self._now()
+        )
+        await self._plays.apply(entry)
+        self._announce(message.user_id, [], total, tz)
+        return True
+
+    def _announce(
+        self, user_id: str, new_plays: list[Play], total: Increments, tz: ZoneInfo
+    ) -> None:
+        for play in new_plays:
+            if play.source == "poll":
+                self._publish(
+                    Event(
+                        topics.now_playing(user_id),
+                        "play_recorded",
+                        {
+                            "track_id": play.track_id,
+                            "track_name": play.track_name,
+                            "artists": list(play.artist_names),
+                            "ended_at": play.ended_at,
+                            "ms_played": play.ms_played,
+                            "ms_played_estimated": play.ms_played_estimated,
+                        },
+                    )
+                )
+        if total:
+            today = local_day(self._now(), tz)
+            days = sorted(total)
+            self._publish(
+                Event(
+                    topics.stats(user_id),
+                    "stats_updated",
+                    {"periods": changed_periods(days, today), "days": days},
+                )
+            )
+
+
+async def run(
+    receive: MemoryObjectReceiveStream[AggregatorMessage],
+    aggregator: Aggregator,
+    *,
+    task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve the aggregator's stream until it closes."""
+    await aggregator.recover()
+    task_status.started()
+    async with receive:
+        async for message in receive:
+            if isinstance(message, PlayBatch):
+                outcome = await aggregator.ingest(message)
+                if message.reply is not None:
+                    await message.reply.send(outcome)
+            elif isinstance(message, DeletePlay):
+                existed = await aggregator.delete(message)
+                if message.reply is not None:
+                    await message.reply.send(existed)

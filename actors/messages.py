@@ -1,0 +1,43 @@
+"""Messages between actors: frozen dataclasses. A request that wants an answer carries the send
+end of a one-slot stream to answer on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from anyio.streams.memory import MemoryObjectSendStream
+
+from echostats.domain.plays import Play
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What the aggregator did with a batch."""
+
+    stored: int  # new plays written
+    merged: int  # stored plays improved by the batch (an export row replacing a polled play)
+    duplicates: int  # plays already stored exactly as given (or repeated within the batch)
+    counted: int  # of the stored and merged plays, how many pass the counting rules
+
+
+@dataclass(frozen=True)
+class AggregatorMessage:
+    """Anything sent to the aggregator (the only writer of plays and rollups)."""
+
+    user_id: str
+
+
+@dataclass(frozen=True)
+class PlayBatch(AggregatorMessage):
+    """Plays of one user to store."""
+
+    plays: tuple[Play, ...]
+    reply: MemoryObjectSendStream[BatchOutcome] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DeletePlay(AggregatorMessage):
+    """Remove one stored play; the rollups follow. The reply says whether it existed."""
+
+    play_id: str
+    reply: MemoryObjectSendStream[bool] | None = field(default=None, compare=False)

@@ -1,0 +1,48 @@
+"""Wiring of the actors: which streams exist, how big they are, and who runs on them.
+
+The app's lifespan calls ``api_call_sink`` (the Spotify client needs it before anything else)
+and then ``start_pipeline``; everything else about the actors stays in this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from actors import aggregator, logger
+from actors.facade import Pipeline
+from actors.hub import Hub
+from actors.messages import AggregatorMessage
+from echostats.domain.counting import DEFAULT_RULES, CountingRules
+from echostats.spotify import ApiCallRecord
+from echostats.store import Store
+from echostats.store.api_logs import ApiLogs
+from echostats.store.plays import PlayStore
+from echostats.store.users import Users
+
+API_CALLS = "api_calls"
+AGGREGATOR = "aggregator"
+# Thousands of records buffer a database hiccup; batches of plays are large, so few of them.
+API_CALLS_BUFFER = 5_000
+AGGREGATOR_BUFFER = 8
+
+
+def api_call_sink(hub: Hub) -> logger.RecordSink:
+    send, _ = hub.stream(API_CALLS, API_CALLS_BUFFER, ApiCallRecord)
+    return logger.RecordSink(send)
+
+
+async def start_pipeline(
+    hub: Hub,
+    store: Store,
+    now: Callable[[], datetime],
+    rules: CountingRules = DEFAULT_RULES,
+) -> Pipeline:
+    _, api_calls = hub.stream(API_CALLS, API_CALLS_BUFFER, ApiCallRecord)
+    await hub.start_actor("logger", logger.run, api_calls, ApiLogs(store))
+    to_aggregator, aggregator_inbox = hub.stream(AGGREGATOR, AGGREGATOR_BUFFER, AggregatorMessage)
+    writer = aggregator.Aggregator(
+        PlayStore(store), Users(store), hub.broadcaster.publish, now, rules
+    )
+    await hub.start_actor("aggregator", aggregator.run, aggregator_inbox, writer)
+    return Pipeline(hub, to_aggregator=to_aggregator)

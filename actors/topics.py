@@ -1,0 +1,15 @@
+"""Broadcast topic names: one per user and stream (see spec/API.md, live streams)."""
+
+from __future__ import annotations
+
+
+def now_playing(user_id: str) -> str:
+    return f"now-playing:{user_id}"
+
+
+def sync_jobs(user_id: str) -> str:
+    return f"sync-jobs:{user_id}"
+
+
+def stats(user_id: str) -> str:
+    return f"stats:{user_id}"
