@@ -16,6 +16,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from actors.broadcaster import BroadcastStats, Subscription
 from actors.events import Event
 from actors.hub import Hub
+from actors.jobs import JobControl
 from actors.messages import AggregatorMessage, BatchOutcome, DeletePlay, PlayBatch
 from actors.supervisor import ActorStatus
 from echostats.domain.plays import Play
@@ -27,9 +28,15 @@ class Pipeline:
         hub: Hub,
         *,
         to_aggregator: MemoryObjectSendStream[AggregatorMessage] | None = None,
+        jobs: JobControl | None = None,
     ) -> None:
         self._hub = hub
         self._to_aggregator = to_aggregator
+        self.jobs = jobs or JobControl()
+
+    def cancel_job(self, job_id: str) -> bool:
+        """Cancel a running job (import, rebuild, sync) in this process."""
+        return self.jobs.cancel(job_id)
 
     def _aggregator(self) -> MemoryObjectSendStream[AggregatorMessage]:
         if self._to_aggregator is None:
