@@ -1,0 +1,264 @@
+"""The aggregator against the real store: dedup, merges, rollups equal to brute force, crash redo."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from actors.aggregator import Aggregator, changed_periods
+from actors.events import Event
+from actors.messages import DeletePlay, PlayBatch
+from echostats.domain.counting import decide
+from echostats.domain.plays import Play, TimePrecision
+from echostats.domain.rollups import increments, merge_days
+from echostats.store import Store
+from echostats.store.plays import PlayStore, new_play_id, play_document, stored_play
+from echostats.store.users import Profile, Users
+
+pytestmark = pytest.mark.anyio
+
+T0 = datetime(2025, 3, 29, 22, 0, tzinfo=UTC)  # the night before Europe's DST change
+
+
+def play(
+    track: str,
+    ended: datetime,
+    ms: int = 200_000,
+    *,
+    source: str = "poll",
+    precision: TimePrecision = TimePrecision.MILLISECOND,
+    artist: str = "Artist",
+    user: str = "u1",
+) -> Play:
+    return Play(
+        user_id=user,
+        track_key=f"spotify:track:{track}",
+        track_id=track,
+        track_name=f"Song {track}",
+        artist_names=(artist,),
+        artist_ids=(),
+        album_name="Album",
+        album_id=None,
+        ended_at=ended,
+        started_at=ended - timedelta(milliseconds=ms),
+        ms_played=ms,
+        ms_played_estimated=source == "poll",
+        duration_ms=240_000,
+        source=source,  # type: ignore[arg-type]
+        precision=precision,
+    )
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, event: Event) -> Event:
+        self.events.append(event)
+        return event
+
+
+@pytest.fixture
+async def user_id(store: Store) -> str:
+    user, _ = await Users(store).upsert_from_profile(
+        Profile(spotify_id="u1", display_name=None, image_url=None, product=None), T0
+    )
+    await store["users"].update_one({"_id": user.id}, {"$set": {"time_zone": "Europe/Berlin"}})
+    return user.id
+
+
+@pytest.fixture
+def events() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def aggregator(store: Store, events: Recorder) -> Aggregator:
+    return Aggregator(PlayStore(store), Users(store), events, now=lambda: T0 + timedelta(days=1))
+
+
+async def brute_force(store: Store, user_id: str) -> dict[str, Any]:
+    """Rollups recomputed from the stored counted plays, to compare with the incremental ones."""
+    plays = [
+        stored_play(d).play
+        async for d in store["plays"].find({"user_id": user_id, "counted": True})
+    ]
+    expected = merge_days(
+        [
+            {"day": day, **_nest(fields)}
+            for day, fields in increments(plays, ZoneInfo("Europe/Berlin")).items()
+        ],
+        top_n=None,
+    )
+    actual = merge_days(await store["rollups"].find({"user_id": user_id}).to_list(), top_n=None)
+    return {"expected": expected, "actual": actual}
+
+
+def _nest(flat: dict[str, int]) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    for path, value in flat.items():
+        target = doc
+        *parents, leaf = path.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value
+    return doc
+
+
+async def test_batch_is_stored_and_rolled_up(
+    aggregator: Aggregator, store: Store, user_id: str
+) -> None:
+    batch = tuple(play(f"t{i}", T0 + timedelta(minutes=4 * i), user=user_id) for i in range(30))
+    outcome = await aggregator.ingest(PlayBatch(user_id, batch))
+    assert (outcome.stored, outcome.duplicates, outcome.merged, outcome.counted) == (30, 0, 0, 30)
+    assert await store["plays"].count_documents({"user_id": user_id}) == 30
+    totals = await brute_force(store, user_id)
+    assert totals["actual"] == totals["expected"]
+    assert totals["actual"].plays == 30
+    # 22:00 UTC is midnight in Berlin (UTC+2 after the change, UTC+1 before): two local days.
+    assert len(totals["actual"].days) == 2
+
+
+async def test_duplicates_within_and_across_batches(
+    aggregator: Aggregator, store: Store, user_id: str
+) -> None:
+    one = play("a", T0, user=user_id)
+    outcome = await aggregator.ingest(PlayBatch(user_id, (one, one)))
+    assert (outcome.stored, outcome.duplicates) == (1, 1)
+    again = await aggregator.ingest(
+        PlayBatch(user_id, (replace(one, ended_at=T0 + timedelta(milliseconds=400)),))
+    )
+    assert (again.stored, again.duplicates) == (0, 1)
+    assert await store["plays"].count_documents({}) == 1
+
+
+async def test_export_row_replaces_polled_play(
+    aggregator: Aggregator, store: Store, user_id: str, events: Recorder
+) -> None:
+    polled = play("x", T0 + timedelta(milliseconds=731), ms=240_000, user=user_id)
+    await aggregator.ingest(PlayBatch(user_id, (polled,)))
+    exported = play(
+        "x",
+        T0 + timedelta(seconds=1),
+        ms=95_000,
+        source="import",
+        precision=TimePrecision.SECOND,
+        user=user_id,
+    )
+    outcome = await aggregator.ingest(PlayBatch(user_id, (exported,)))
+    assert (outcome.stored, outcome.merged) == (0, 1)
+    docs = await store["plays"].find({}).to_list()
+    assert len(docs) == 1
+    assert docs[0]["ms_played"] == 95_000
+    assert docs[0]["source"] == "import"
+    totals = await brute_force(store, user_id)
+    assert totals["actual"] == totals["expected"]
+    assert totals["actual"].ms == 95_000
+    # Importing the same row again changes nothing.
+    assert (await aggregator.ingest(PlayBatch(user_id, (exported,)))).duplicates == 1
+    assert any(e.name == "play_recorded" for e in events.events)
+
+
+async def test_uncounted_plays_are_kept_but_not_rolled_up(
+    aggregator: Aggregator, store: Store, user_id: str
+) -> None:
+    short = play("s", T0, ms=5_000, user=user_id)
+    assert decide(short) is not None
+    outcome = await aggregator.ingest(PlayBatch(user_id, (short,)))
+    assert (outcome.stored, outcome.counted) == (1, 0)
+    doc = await store["plays"].find_one({})
+    assert doc is not None
+    assert doc["counted"] is False
+    assert await store["rollups"].count_documents({}) == 0
+
+
+async def test_delete_play_updates_rollups(
+    aggregator: Aggregator, store: Store, user_id: str
+) -> None:
+    await aggregator.ingest(
+        PlayBatch(
+            user_id, (play("a", T0, user=user_id), play("b", T0 + timedelta(hours=1), user=user_id))
+        )
+    )
+    doc = await store["plays"].find_one({"track_id": "a"})
+    assert doc is not None
+    assert await aggregator.delete(DeletePlay(user_id, str(doc["_id"])))
+    assert not await aggregator.delete(DeletePlay(user_id, str(doc["_id"])))
+    assert not await aggregator.delete(DeletePlay(user_id, "not-an-id"))
+    totals = await brute_force(store, user_id)
+    assert totals["actual"] == totals["expected"]
+    assert totals["actual"].plays == 1
+
+
+async def test_interrupted_batch_is_redone_exactly_once(
+    store: Store, user_id: str, events: Recorder
+) -> None:
+    plays = PlayStore(store)
+    batch = [play(f"r{i}", T0 + timedelta(minutes=5 * i), user=user_id) for i in range(10)]
+    docs = [play_document(new_play_id(), p, counted=True, batch="b1") for p in batch]
+    incs = increments(batch, ZoneInfo("Europe/Berlin"))
+    entry = await plays.journal("b1", user_id, inserts=docs, increments=incs, now=T0)
+    # The "crash": half the plays were written, the rollups and the journal removal never happened.
+    await store["plays"].insert_many(docs[:5])
+    aggregator = Aggregator(plays, Users(store), events, now=lambda: T0)
+    assert await aggregator.recover() == 1
+    assert await aggregator.recover() == 0
+    assert await store["plays"].count_documents({}) == 10
+    totals = await brute_force(store, user_id)
+    assert totals["actual"] == totals["expected"]
+    # Applying the same entry once more (a crash after the rollups, before the journal delete)
+    # must not count anything twice.
+    await plays.apply(entry)
+    again = await brute_force(store, user_id)
+    assert again["actual"] == again["expected"]
+
+
+async def test_random_histories_match_brute_force(
+    aggregator: Aggregator, store: Store, user_id: str
+) -> None:
+    rng = random.Random(5)
+    for _ in range(6):
+        batch = []
+        for _ in range(rng.randint(1, 120)):
+            ended = T0 + timedelta(seconds=rng.randint(0, 5 * 86_400))
+            source = rng.choice(["poll", "import"])
+            precision = TimePrecision.MILLISECOND if source == "poll" else TimePrecision.SECOND
+            batch.append(
+                play(
+                    f"k{rng.randint(0, 25)}",
+                    ended,
+                    ms=rng.randint(1_000, 300_000),
+                    source=source,
+                    precision=precision,
+                    artist=rng.choice("ABC"),
+                    user=user_id,
+                )
+            )
+        await aggregator.ingest(PlayBatch(user_id, tuple(batch)))
+    totals = await brute_force(store, user_id)
+    assert totals["actual"] == totals["expected"]
+
+
+def test_changed_periods() -> None:
+    today = datetime(2025, 6, 30).date()
+    assert changed_periods(["2025-06-30"], today) == [
+        "week",
+        "month",
+        "quarter",
+        "year",
+        "all_time",
+    ]
+    assert changed_periods(["2025-06-01"], today) == ["month", "quarter", "year", "all_time"]
+    assert changed_periods(["2020-01-01", "2025-06-20"], today) == [
+        "month",
+        "quarter",
+        "year",
+        "all_time",
+    ]
+    assert changed_periods(["2020-01-01"], today) == ["all_time"]
+    assert changed_periods([], today) == []
