@@ -1,4 +1,4 @@
-"""The aggregator against the real store: dedup, merges, rollups equal to brute force, crash redo."""
+"""The aggregator on the real store: dedup, merges, rollups equal to brute force, crash redo."""
 
 from __future__ import annotations
 
