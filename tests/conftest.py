@@ -12,12 +12,21 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from echostats.logs import JsonFormatter
 from echostats.security.keys import new_key_entry, new_session_secret
 from echostats.settings import Settings
 from echostats.store.database import Store, make_client
 from echostats.store.embedded import EmbeddedServer, running_embedded_server
+
+# Two cores shared with a database server and other test processes: generation speed and
+# per-example timing are not what the property tests check, so neither may fail a run.
+hypothesis_settings.register_profile(
+    "echostats", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+hypothesis_settings.load_profile("echostats")
 
 # Fresh per test session: nothing depends on a particular secret.
 TEST_SESSION_SECRET = new_session_secret()
