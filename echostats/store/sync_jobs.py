@@ -1,26 +1,73 @@
-"""Sync jobs: what the pipeline did or will do for a user, with steps and progress."""
+"""Sync jobs: what the pipeline did or does for a user, with steps and progress.
+
+One document per job in ``sync_jobs`` (TTL 90 days on ``created_at``)::
+
+    {_id: "<hex id>", user_id, job_type: initial|periodic|manual|import|rollup_build,
+     status: pending|running|completed|failed|cancelled,
+     items_processed: int, items_total: int | null, error_message: str | null,
+     created_at, started_at | null, completed_at | null,
+     steps: [{action, status: running|completed|failed|skipped, detail, items, error,
+              started_at, completed_at}]}
+
+Writers go through ``actors.job_events.JobReporter`` (which also publishes the events); the API
+reads through ``get``/``page``/``stats`` and shapes documents with ``public_job``. The whole
+``steps`` array is written each time a step changes (a job has a handful of steps): that needs
+no positional update operators, which keeps the code on the portable subset.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+
+from pymongo import DESCENDING
 
 from echostats.store.database import Store
 
 JobType = Literal["initial", "periodic", "manual", "import", "rollup_build"]
 JobStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
+JOB_TYPES: tuple[str, ...] = get_args(JobType)
+JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
+SYNC_TYPES: tuple[JobType, ...] = ("initial", "periodic", "manual")
+ACTIVE: tuple[JobStatus, ...] = ("pending", "running")
+FINAL: tuple[JobStatus, ...] = ("completed", "failed", "cancelled")
+INTERRUPTED_SENTENCE = (
+    "The service stopped while this job was running; it was not finished and can be run again."
+)
+
+Document = dict[str, Any]
+
+
+def public_job(doc: Mapping[str, Any]) -> Document:
+    """A job as the API and the events show it (``id`` instead of ``_id``, no user id)."""
+    return {
+        "id": doc["_id"],
+        "job_type": doc["job_type"],
+        "status": doc["status"],
+        "items_processed": doc.get("items_processed", 0),
+        "items_total": doc.get("items_total"),
+        "error_message": doc.get("error_message"),
+        "started_at": doc.get("started_at"),
+        "completed_at": doc.get("completed_at"),
+        "created_at": doc["created_at"],
+        "steps": [dict(step) for step in doc.get("steps", [])],
+        "report": doc.get("report"),  # imports only: rows, stored, skips per reason, per file
+    }
 
 
 class SyncJobs:
     def __init__(self, store: Store) -> None:
         self._c = store["sync_jobs"]
 
+    # --- writing -------------------------------------------------------------------------------
+
     async def create(
         self, user_id: str, job_type: JobType, now: datetime, status: JobStatus = "pending"
     ) -> str:
         job_id = uuid.uuid4().hex
-        doc: dict[str, Any] = {
+        doc: Document = {
             "_id": job_id,
             "user_id": user_id,
             "job_type": job_type,
@@ -28,7 +75,7 @@ class SyncJobs:
             "items_processed": 0,
             "items_total": None,
             "error_message": None,
-            "started_at": None,
+            "started_at": now if status == "running" else None,
             "completed_at": None,
             "created_at": now,
             "steps": [],
@@ -36,5 +83,137 @@ class SyncJobs:
         await self._c.insert_one(doc)
         return job_id
 
-    async def for_user(self, user_id: str) -> list[dict[str, Any]]:
+    async def start(self, job_id: str, now: datetime) -> Document | None:
+        """pending → running; None when the job is not pending (cancelled meanwhile)."""
+        return await self._c.find_one_and_update(
+            {"_id": job_id, "status": "pending"},
+            {"$set": {"status": "running", "started_at": now}},
+            return_document=True,
+        )
+
+    async def set_steps(self, job_id: str, steps: Sequence[Mapping[str, Any]]) -> None:
+        await self._c.update_one({"_id": job_id}, {"$set": {"steps": [dict(s) for s in steps]}})
+
+    async def progress(self, job_id: str, items_processed: int, items_total: int | None) -> None:
+        await self._c.update_one(
+            {"_id": job_id, "status": {"$in": list(ACTIVE)}},
+            {"$set": {"items_processed": items_processed, "items_total": items_total}},
+        )
+
+    async def finish(
+        self,
+        job_id: str,
+        status: JobStatus,
+        now: datetime,
+        *,
+        error_message: str | None = None,
+        items_processed: int | None = None,
+        items_total: int | None = None,
+    ) -> Document | None:
+        """Close an active job; None when it was already final (a job finishes once)."""
+        if status not in FINAL:
+            raise ValueError(f"{status!r} is not a final status")
+        fields: Document = {"status": status, "completed_at": now, "error_message": error_message}
+        if items_processed is not None:
+            fields["items_processed"] = items_processed
+        if items_total is not None:
+            fields["items_total"] = items_total
+        return await self._c.find_one_and_update(
+            {"_id": job_id, "status": {"$in": list(ACTIVE)}},
+            {"$set": fields},
+            return_document=True,
+        )
+
+    async def cancel(self, job_id: str, now: datetime) -> Document | None:
+        return await self.finish(
+            job_id, "cancelled", now, error_message="The job was cancelled on request."
+        )
+
+    async def fail(self, job_id: str, sentence: str, now: datetime) -> Document | None:
+        return await self.finish(job_id, "failed", now, error_message=sentence)
+
+    async def fail_interrupted(self, now: datetime, sentence: str = INTERRUPTED_SENTENCE) -> int:
+        """At start-up: jobs a crash left pending or running can never finish; say so."""
+        result = await self._c.update_many(
+            {"status": {"$in": list(ACTIVE)}},
+            {"$set": {"status": "failed", "completed_at": now, "error_message": sentence}},
+        )
+        return result.modified_count
+
+    # --- reading -------------------------------------------------------------------------------
+
+    async def get(self, user_id: str, job_id: str) -> Document | None:
+        """The user's job; another user's job is as absent as a missing one."""
+        return await self._c.find_one({"_id": job_id, "user_id": user_id})
+
+    async def active(
+        self, user_id: str, job_types: Sequence[JobType] = SYNC_TYPES
+    ) -> Document | None:
+        """The newest pending or running job of these types, if any."""
+        return await self._c.find_one(
+            {
+                "user_id": user_id,
+                "status": {"$in": list(ACTIVE)},
+                "job_type": {"$in": list(job_types)},
+            },
+            sort=[("created_at", DESCENDING)],
+        )
+
+    async def page(
+        self,
+        user_id: str,
+        *,
+        skip: int,
+        limit: int,
+        status: JobStatus | None = None,
+        job_type: JobType | None = None,
+    ) -> tuple[list[Document], int]:
+        """Newest first. The user_created index serves the filter prefix and the sort; a user
+        has at most a few thousand jobs (TTL), so status/type are filtered from that range."""
+        query: Document = {"user_id": user_id}
+        if status is not None:
+            query["status"] = status
+        if job_type is not None:
+            query["job_type"] = job_type
+        total = await self._c.count_documents(query)
+        cursor = self._c.find(query).sort("created_at", DESCENDING).skip(skip).limit(limit)
+        return await cursor.to_list(), total
+
+    async def last_of(
+        self, user_id: str, job_types: Sequence[JobType] = SYNC_TYPES
+    ) -> Document | None:
+        return await self._c.find_one(
+            {"user_id": user_id, "job_type": {"$in": list(job_types)}},
+            sort=[("created_at", DESCENDING)],
+        )
+
+    async def stats(self, user_id: str) -> Document:
+        """Counts by status, items synced by completed jobs, and when a sync last finished."""
+        rows = await self._c.aggregate(
+            [
+                {"$match": {"user_id": user_id}},
+                {
+                    "$group": {
+                        "_id": "$status",
+                        "count": {"$sum": 1},
+                        "items": {"$sum": "$items_processed"},
+                    }
+                },
+            ]
+        )
+        by_status = {row["_id"]: row async for row in rows}
+        last = await self._c.find_one(
+            {"user_id": user_id, "status": "completed", "job_type": {"$in": list(SYNC_TYPES)}},
+            sort=[("created_at", DESCENDING)],
+        )
+        return {
+            "total_jobs": sum(int(row["count"]) for row in by_status.values()),
+            "completed": int(by_status.get("completed", {}).get("count", 0)),
+            "failed": int(by_status.get("failed", {}).get("count", 0)),
+            "running": sum(int(by_status.get(s, {}).get("count", 0)) for s in ACTIVE),
+            "total_items_synced": int(by_status.get("completed", {}).get("items", 0)),
+            "last_sync_at": last.get("completed_at") if last else None,
+        }
+
+    async def for_user(self, user_id: str) -> list[Document]:
         return await self._c.find({"user_id": user_id}).sort("created_at", -1).to_list()

@@ -1,0 +1,189 @@
+"""The scheduler: starts sync jobs (initial, periodic, manual), at most one per user at a time.
+
+Requests arrive on the ``sync_requests`` stream (``request_sync`` sends them for the facade) and
+are answered at once with a ``SyncTicket``: ``started`` with the new job's id, or
+``already_running`` with the running job's id. Between requests the scheduler wakes when the
+next user's periodic sync is due (``interval`` after that user's last sync job was created).
+Each job runs in the scheduler's task group inside ``JobControl.running(job_id)`` so the API can
+cancel it; its life is recorded and published through a ``JobReporter``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+import anyio
+from anyio.abc import TaskGroup, TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from actors.hub import Hub
+from actors.job_events import JobReporter, Publish
+from actors.jobs import JobControl
+from actors.syncer import SyncDeps, run_sync
+from echostats.errors import EchoStatsError
+from echostats.store.sync_jobs import JobType, SyncJobs
+from echostats.store.users import Users
+
+log = logging.getLogger(__name__)
+
+SYNC_REQUESTS = "sync_requests"
+SYNC_REQUESTS_BUFFER = 64
+ACTOR_NAME = "scheduler"
+# Wake at least this often, so users who signed in on another replica get their periodic sync.
+MAX_IDLE_WAIT = 60.0
+UNEXPECTED = "An unexpected error stopped the sync; it has been logged."
+CANCELLED = "The sync was cancelled on request."
+
+
+class SyncUnavailable(EchoStatsError):
+    status = 503
+    retry_after: float = 5.0
+
+
+@dataclass(frozen=True)
+class SyncTicket:
+    status: Literal["started", "already_running"]
+    job_id: str
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    user_id: str
+    job_type: JobType
+    reply: MemoryObjectSendStream[SyncTicket] | None = field(default=None, compare=False)
+
+
+async def request_sync(hub: Hub, user_id: str, job_type: JobType) -> SyncTicket:
+    """Ask the running scheduler for a sync (the facade's ``request_sync``)."""
+    if ACTOR_NAME not in hub.liveness():
+        raise SyncUnavailable("Syncing is not running in this service right now; try again soon.")
+    send, _ = hub.stream(SYNC_REQUESTS, SYNC_REQUESTS_BUFFER, SyncRequest)
+    reply, answer = anyio.create_memory_object_stream[SyncTicket](1)
+    async with answer:
+        await send.send(SyncRequest(user_id, job_type, reply))
+        try:
+            return await answer.receive()
+        except anyio.EndOfStream:
+            raise SyncUnavailable("The sync could not be started; try again soon.") from None
+
+
+class Scheduler:
+    def __init__(
+        self,
+        deps: SyncDeps,
+        jobs: SyncJobs,
+        users: Users,
+        control: JobControl,
+        publish: Publish,
+        *,
+        interval: float,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.deps = deps
+        self.jobs = jobs
+        self.users = users
+        self.control = control
+        self.publish = publish
+        self.interval = timedelta(seconds=interval)
+        self.now = now
+        self._running: dict[str, str] = {}  # user id → job id, jobs of this process
+        self._recovered = False
+
+    async def fail_interrupted(self) -> None:
+        """Once per process, before any job of ours exists: jobs a crash left pending or running
+        can never finish. Inside the actor (not the lifespan) so a database that is down at
+        start-up only delays this, under the supervisor's retries."""
+        if self._recovered:
+            return
+        interrupted = await self.jobs.fail_interrupted(self.now())
+        if interrupted:
+            log.warning("marked interrupted jobs as failed", extra={"count": interrupted})
+        self._recovered = True
+
+    async def request(self, tg: TaskGroup, user_id: str, job_type: JobType) -> SyncTicket:
+        running = self._running.get(user_id)
+        if running is not None:
+            return SyncTicket("already_running", running)
+        active = await self.jobs.active(user_id)
+        if active is not None:  # another replica's job (or one this process just created)
+            return SyncTicket("already_running", str(active["_id"]))
+        reporter = await JobReporter.create(user_id, job_type, self.jobs, self.publish, self.now)
+        self._running[user_id] = reporter.job_id
+        tg.start_soon(self._execute, reporter)
+        return SyncTicket("started", reporter.job_id)
+
+    async def _execute(self, reporter: JobReporter) -> None:
+        try:
+            with self.control.running(reporter.job_id) as scope:
+                if not await reporter.started():
+                    return
+                error = await run_sync(self.deps, reporter)
+            if scope.cancelled_caught:
+                await reporter.finished("cancelled", CANCELLED)
+            elif error is not None:
+                await reporter.finished("failed", error)
+            else:
+                await reporter.finished("completed")
+        except Exception:
+            log.exception("sync job failed", extra={"job_id": reporter.job_id})
+            with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+                try:
+                    await reporter.finished("failed", UNEXPECTED)
+                except EchoStatsError:
+                    log.warning("could not record the failed sync", extra={"job": reporter.job_id})
+        finally:
+            self._running.pop(reporter.user_id, None)
+
+    async def start_due(self, tg: TaskGroup) -> float:
+        """Start every due periodic sync; seconds until the next one is due."""
+        now = self.now()
+        soonest = self.interval.total_seconds()
+        for user_id in await self.users.all_ids():
+            if user_id in self._running:
+                continue
+            last = await self.jobs.last_of(user_id)
+            due_at = last["created_at"] + self.interval if last else now
+            if due_at <= now:
+                ticket = await self.request(tg, user_id, "periodic")
+                log.info("periodic sync", extra={"user_id": user_id, "status": ticket.status})
+            else:
+                soonest = min(soonest, (due_at - now).total_seconds())
+        return max(0.01, min(soonest, MAX_IDLE_WAIT))
+
+
+async def run(
+    inbox: MemoryObjectReceiveStream[SyncRequest],
+    scheduler: Scheduler,
+    *,
+    task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    await scheduler.fail_interrupted()
+    async with inbox, anyio.create_task_group() as tg:
+        task_status.started()
+        while True:
+            wait = await scheduler.start_due(tg)
+            request: SyncRequest | None = None
+            with anyio.move_on_after(wait):
+                try:
+                    request = await inbox.receive()
+                except anyio.EndOfStream:
+                    tg.cancel_scope.cancel()
+                    return
+            if request is None:
+                continue
+            try:
+                ticket = await scheduler.request(tg, request.user_id, request.job_type)
+            except EchoStatsError as exc:  # the database is down: the caller hears so
+                log.warning("sync request failed", extra={"error": type(exc).__name__})
+                if request.reply is not None:
+                    request.reply.close()
+                continue
+            if request.reply is not None:
+                # A caller that went away misses the answer; the job runs anyway.
+                with request.reply, contextlib.suppress(anyio.BrokenResourceError):
+                    request.reply.send_nowait(ticket)
