@@ -1,0 +1,504 @@
+"""``/api/v1/analytics``: overview, trend, heatmap, compare, habits, discovery, rollup jobs.
+
+Figures come from rollup day documents or, when they cannot be exact, from raw plays (see
+``echostats.api.analytics_source``). Genres are looked up in the catalog by artist id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from actors.facade import Pipeline
+from echostats.api.analytics_models import RangeOut, TopItem, range_out
+from echostats.api.analytics_source import AnalyticsDep, Range, RangeParams, spotify_id_of
+from echostats.domain.analytics import (
+    Summary,
+    first_days,
+    first_starts,
+    habits_of,
+    rank_changes,
+    share,
+    summarise,
+)
+from echostats.domain.periods import ResolvedRange, bucket_label, local_day, trend_buckets
+from echostats.domain.rollups import streaks
+from echostats.store.rollup_builds import RollupBuildJobs
+
+router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
+TOP_N = 10
+UNKNOWN_GENRE = "unknown"
+
+
+class HourOut(BaseModel):
+    hour: int
+    count: int
+    total_ms: int
+
+
+class DayOut(BaseModel):
+    day: int  # 0 = Monday
+    count: int
+    total_ms: int
+
+
+class GenreCount(BaseModel):
+    name: str
+    play_count: int
+    total_ms: int
+
+
+class OverviewOut(BaseModel):
+    period: str
+    range: RangeOut
+    time_zone: str
+    total_tracks_played: int
+    total_ms_played: int
+    total_hours: float
+    unique_tracks: int
+    unique_artists: int
+    unique_albums: int
+    unique_genres: int
+    listening_streak_days: int
+    longest_streak_days: int
+    top_artists: list[TopItem]
+    top_tracks: list[TopItem]
+    top_albums: list[TopItem]
+    top_genres: list[GenreCount]
+    hourly_distribution: list[HourOut]
+    daily_distribution: list[DayOut]
+    computed_at: datetime
+
+
+async def genre_counts(a: AnalyticsDep, summary: Summary) -> list[GenreCount]:
+    """Plays per genre from artist counters: an artist's plays count once for each of its
+    genres; artists without catalog genres (or without a Spotify id) are ``unknown``."""
+    artists = summary.ranked("a")
+    catalog = await a.store.catalog("artists", [spotify_id_of(r.key) or "" for r in artists])
+    totals: dict[str, list[int]] = {}
+    for r in artists:
+        doc = catalog.get(spotify_id_of(r.key) or "")
+        genres = [str(g) for g in (doc or {}).get("genres") or []] or [UNKNOWN_GENRE]
+        for genre in genres:
+            slot = totals.setdefault(genre, [0, 0])
+            slot[0] += r.plays
+            slot[1] += r.ms
+    ordered = sorted(totals.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
+    return [GenreCount(name=name, play_count=p, total_ms=m) for name, (p, m) in ordered]
+
+
+@router.get("/overview", response_model=OverviewOut, summary="Totals, top lists, distributions")
+async def overview(a: AnalyticsDep, params: Range) -> OverviewOut:
+    rng = await a.resolve(params)
+    summary = summarise(await a.day_docs(rng, ("t", "a", "al")))
+    runs = streaks(summary.active_days, local_day(a.now, rng.tz))
+    genres = await genre_counts(a, summary)
+    known_genres = [g for g in genres if g.name != UNKNOWN_GENRE]
+    tops: dict[str, list[TopItem]] = {}
+    for section in ("t", "a", "al"):
+        items = await a.top_items(section, summary.ranked(section)[:TOP_N], 1)
+        tops[section] = [TopItem(**item) for item in items]
+    return OverviewOut(
+        period=rng.period,
+        range=range_out(rng),
+        time_zone=rng.tz.key,
+        total_tracks_played=summary.plays,
+        total_ms_played=summary.ms,
+        total_hours=round(summary.ms / 3_600_000, 2),
+        unique_tracks=len(summary.ranked("t")),
+        unique_artists=len(summary.ranked("a")),
+        unique_albums=len(summary.ranked("al")),
+        unique_genres=len(known_genres),
+        listening_streak_days=runs.current,
+        longest_streak_days=runs.longest,
+        top_artists=tops["a"],
+        top_tracks=tops["t"],
+        top_albums=tops["al"],
+        top_genres=genres[:TOP_N],
+        hourly_distribution=[
+            HourOut(hour=h, count=p, total_ms=m) for h, (p, m) in enumerate(summary.hours)
+        ],
+        daily_distribution=[
+            DayOut(day=d, count=p, total_ms=m) for d, (p, m) in enumerate(summary.weekdays)
+        ],
+        computed_at=a.now,
+    )
+
+
+class TrendPoint(BaseModel):
+    label: str
+    start: datetime
+    plays: int
+    ms: int
+    hours: float
+
+
+class TrendOut(BaseModel):
+    period: str
+    range: RangeOut
+    time_zone: str
+    granularity: Literal["day", "week", "month"]
+    points: list[TrendPoint]
+
+
+def trend_points(rng: ResolvedRange, summary: Summary) -> list[TrendPoint]:
+    points = []
+    for bucket in trend_buckets(rng):
+        plays = ms = 0
+        for day in bucket.days:
+            p, m = summary.by_day.get(day.isoformat(), (0, 0))
+            plays += p
+            ms += m
+        points.append(
+            TrendPoint(
+                label=bucket.label,
+                start=bucket.start,
+                plays=plays,
+                ms=ms,
+                hours=round(ms / 3_600_000, 2),
+            )
+        )
+    return points
+
+
+@router.get("/trend", response_model=TrendOut, summary="Plays over time, empty buckets included")
+async def trend(a: AnalyticsDep, params: Range) -> TrendOut:
+    rng = await a.resolve(params)
+    summary = summarise(await a.day_docs(rng, ()), ())
+    return TrendOut(
+        period=rng.period,
+        range=range_out(rng),
+        time_zone=rng.tz.key,
+        granularity=rng.granularity.value,
+        points=trend_points(rng, summary),
+    )
+
+
+class HeatCell(BaseModel):
+    weekday: int  # 0 = Monday
+    hour: int
+    plays: int
+    ms: int
+
+
+class HeatmapOut(BaseModel):
+    period: str
+    range: RangeOut
+    time_zone: str
+    cells: list[HeatCell]  # 7 x 24, weekday-major
+    max_plays: int
+
+
+@router.get("/heatmap", response_model=HeatmapOut, summary="Plays and ms by weekday and hour")
+async def heatmap(a: AnalyticsDep, params: Range) -> HeatmapOut:
+    rng = await a.resolve(params)
+    summary = summarise(await a.day_docs(rng, ()), ())
+    cells = [
+        HeatCell(weekday=w, hour=h, plays=summary.heat[w][h][0], ms=summary.heat[w][h][1])
+        for w in range(7)
+        for h in range(24)
+    ]
+    return HeatmapOut(
+        period=rng.period,
+        range=range_out(rng),
+        time_zone=rng.tz.key,
+        cells=cells,
+        max_plays=max((c.plays for c in cells), default=0),
+    )
+
+
+class Totals(BaseModel):
+    plays: int
+    ms: int
+    hours: float
+    unique_tracks: int
+    unique_artists: int
+
+
+class Deltas(BaseModel):
+    plays: int
+    ms: int
+    plays_pct: float | None  # relative to B; None when B is empty
+    ms_pct: float | None
+    unique_tracks: int
+    unique_artists: int
+
+
+class Move(BaseModel):
+    spotify_id: str
+    name: str
+    artists: list[str]
+    rank_a: int | None
+    rank_b: int | None
+    plays_a: int
+    plays_b: int
+
+
+class MovesOut(BaseModel):
+    climbers: list[Move]
+    fallers: list[Move]
+    new_entries: list[Move]
+
+
+class CompareOut(BaseModel):
+    time_zone: str
+    range_a: RangeOut
+    range_b: RangeOut
+    a: Totals
+    b: Totals
+    deltas: Deltas
+    tracks: MovesOut
+    artists: MovesOut
+
+
+def _totals(summary: Summary) -> Totals:
+    return Totals(
+        plays=summary.plays,
+        ms=summary.ms,
+        hours=round(summary.ms / 3_600_000, 2),
+        unique_tracks=len(summary.ranked("t")),
+        unique_artists=len(summary.ranked("a")),
+    )
+
+
+def _pct(a: int, b: int) -> float | None:
+    return round((a - b) / b * 100, 2) if b else None
+
+
+async def _moves(a: AnalyticsDep, section: str, sa: Summary, sb: Summary, top_n: int) -> MovesOut:
+    climbers, fallers, new = rank_changes(sa.ranked(section), sb.ranked(section), top_n)
+    keys = [m.key for m in (*climbers, *fallers, *new)]
+    names = await a.store.names(a.user.id, section, keys)
+
+    def out(moves: Sequence[Any]) -> list[Move]:
+        return [
+            Move(
+                spotify_id=spotify_id_of(m.key) or m.key,
+                name=names[m.key].name if m.key in names else m.key,
+                artists=list(names[m.key].artists) if m.key in names else [],
+                rank_a=m.rank_a,
+                rank_b=m.rank_b,
+                plays_a=m.plays_a,
+                plays_b=m.plays_b,
+            )
+            for m in moves
+        ]
+
+    return MovesOut(climbers=out(climbers), fallers=out(fallers), new_entries=out(new))
+
+
+@router.get("/compare", response_model=CompareOut, summary="Two ranges side by side")
+async def compare(
+    a: AnalyticsDep,
+    params: Range,
+    compare_start: Annotated[str | None, Query(description="start of range B")] = None,
+    compare_end: Annotated[str | None, Query(description="end of range B")] = None,
+    top: Annotated[int, Query(ge=1, le=100, description="ranks considered")] = 20,
+) -> CompareOut:
+    """Range A is ``period``/``start``/``end``; range B is ``compare_start``/``compare_end``,
+    or by default the range of equal length just before A."""
+    rng_a = await a.resolve(params)
+    if compare_start is None and compare_end is None:
+        rng_b = await a.previous_range(rng_a)
+    else:
+        rng_b = await a.resolve(RangeParams(None, compare_start, compare_end, params.tz))
+    sa = summarise(await a.day_docs(rng_a, ("t", "a")), ("t", "a"))
+    sb = summarise(await a.day_docs(rng_b, ("t", "a")), ("t", "a"))
+    ta, tb = _totals(sa), _totals(sb)
+    return CompareOut(
+        time_zone=rng_a.tz.key,
+        range_a=range_out(rng_a),
+        range_b=range_out(rng_b),
+        a=ta,
+        b=tb,
+        deltas=Deltas(
+            plays=ta.plays - tb.plays,
+            ms=ta.ms - tb.ms,
+            plays_pct=_pct(ta.plays, tb.plays),
+            ms_pct=_pct(ta.ms, tb.ms),
+            unique_tracks=ta.unique_tracks - tb.unique_tracks,
+            unique_artists=ta.unique_artists - tb.unique_artists,
+        ),
+        tracks=await _moves(a, "t", sa, sb, top),
+        artists=await _moves(a, "a", sa, sb, top),
+    )
+
+
+class MixEntry(BaseModel):
+    name: str
+    plays: int
+    share: float
+
+
+class HabitsOut(BaseModel):
+    period: str
+    range: RangeOut
+    plays: int  # every stored play that started in the range, counted or not
+    ms: int
+    skip_rate: float | None  # of plays whose source reports skips; None when none does
+    shuffle_share: float | None
+    offline_share: float | None
+    platforms: list[MixEntry]
+    reason_start: list[MixEntry]
+    reason_end: list[MixEntry]
+
+
+def _mix(counts: dict[str, int], whole: int) -> list[MixEntry]:
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [MixEntry(name=k, plays=v, share=share(v, whole) or 0.0) for k, v in ordered]
+
+
+@router.get("/habits", response_model=HabitsOut, summary="Skips, shuffle, platforms, offline")
+async def habits(a: AnalyticsDep, params: Range) -> HabitsOut:
+    """Computed from the range's raw plays (the export fields are not in the rollups)."""
+    rng = await a.resolve(params)
+    plays = await a.store.plays_started_in(a.user.id, rng.start, rng.end, counted_only=False)
+    h = habits_of(plays)
+    return HabitsOut(
+        period=rng.period,
+        range=range_out(rng),
+        plays=h.plays,
+        ms=h.ms,
+        skip_rate=share(h.skipped, h.skip_known),
+        shuffle_share=share(h.shuffled, h.shuffle_known),
+        offline_share=share(h.offline, h.offline_known),
+        platforms=_mix(h.platforms, h.plays),
+        reason_start=_mix(h.reason_start, h.plays),
+        reason_end=_mix(h.reason_end, h.plays),
+    )
+
+
+class Discovered(BaseModel):
+    new: int  # keys first heard in the range
+    new_plays: int  # the range's plays of those keys
+    new_play_share: float | None
+
+
+class DiscoveryPoint(BaseModel):
+    label: str
+    start: datetime
+    new_tracks: int
+    new_artists: int
+
+
+class DiscoveryOut(BaseModel):
+    period: str
+    range: RangeOut
+    plays: int
+    tracks: Discovered
+    artists: Discovered
+    timeline: list[DiscoveryPoint]
+
+
+@router.get("/discovery", response_model=DiscoveryOut, summary="What was new to you")
+async def discovery(a: AnalyticsDep, params: Range) -> DiscoveryOut:
+    """A track or artist is new in the range when its first counted play ever is in it."""
+    rng = await a.resolve(params)
+    first_of: dict[str, dict[str, date]]
+    if a.from_rollups(rng):
+        history = await a.store.day_docs(a.user.id, "0000", rng.days[-1].isoformat(), ("t", "a"))
+        since = rng.days[0].isoformat()
+        first_of = {
+            s: {k: date.fromisoformat(d) for k, d in first_days(history, s).items() if d >= since}
+            for s in ("t", "a")
+        }
+    else:
+        plays = await a.store.plays_started_in(a.user.id, None, rng.end, counted_only=True)
+        first_of = {
+            s: {k: local_day(t, rng.tz) for k, t in firsts.items() if t >= rng.start}
+            for s, firsts in first_starts(plays).items()
+        }
+    in_range = {s: set(first_of[s]) for s in first_of}
+    summary = summarise(await a.day_docs(rng, ("t", "a")), ("t", "a"))
+
+    def discovered(section: str) -> Discovered:
+        counters = summary.counters[section]
+        plays = sum(counters[k][0] for k in in_range[section] if k in counters)
+        return Discovered(
+            new=len(in_range[section]), new_plays=plays, new_play_share=share(plays, summary.plays)
+        )
+
+    timeline = []
+    for bucket in trend_buckets(rng):
+        counts = {
+            s: sum(
+                1 for d in first_of[s].values() if bucket_label(d, rng.granularity) == bucket.label
+            )
+            for s in ("t", "a")
+        }
+        timeline.append(
+            DiscoveryPoint(
+                label=bucket.label,
+                start=bucket.start,
+                new_tracks=counts["t"],
+                new_artists=counts["a"],
+            )
+        )
+    return DiscoveryOut(
+        period=rng.period,
+        range=range_out(rng),
+        plays=summary.plays,
+        tracks=discovered("t"),
+        artists=discovered("a"),
+        timeline=timeline,
+    )
+
+
+class RollupStatusOut(BaseModel):
+    rollup_days: int  # local days with a rollup holding plays
+    history_days: int  # local days from the first stored play to the last
+    is_building: bool
+    last_built_at: datetime | None
+    coverage: float  # rollup_days' span over history_days (1.0: rollups reach every end)
+
+
+@router.get("/rollup-status", response_model=RollupStatusOut, summary="State of the rollups")
+async def rollup_status(request: Request, a: AnalyticsDep) -> RollupStatusOut:
+    first, last, count = await a.store.rollup_bounds(a.user.id)
+    first_start, last_end = await a.store.play_bounds(a.user.id)
+    tz = (await a.resolve(RangeParams("week", None, None, None))).tz
+    history = 0
+    if first_start is not None and last_end is not None:
+        history = (local_day(last_end, tz) - local_day(first_start, tz)).days + 1
+    span = 0
+    if first and last:
+        span = (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
+    pipeline: Pipeline = request.app.state.pipeline
+    jobs = RollupBuildJobs(request.app.state.store)
+    return RollupStatusOut(
+        rollup_days=count,
+        history_days=history,
+        is_building=pipeline.rollups_building(a.user.id),
+        last_built_at=await jobs.last_completed_at(a.user.id),
+        coverage=round(min(1.0, span / history), 4) if history else 1.0,
+    )
+
+
+class BuildOut(BaseModel):
+    status: Literal["started", "already_running"]
+    job_id: str
+
+
+@router.post(
+    "/rollup-build", response_model=BuildOut, status_code=202, summary="Rebuild the rollups"
+)
+async def rollup_build(request: Request, a: AnalyticsDep) -> BuildOut:
+    pipeline: Pipeline = request.app.state.pipeline
+    job_id, started = await pipeline.rebuild_rollups(a.user.id)
+    return BuildOut(status="started" if started else "already_running", job_id=job_id)
+
+
+class RefreshOut(BaseModel):
+    status: Literal["refreshed"]
+    computed_at: datetime
+
+
+@router.post("/refresh", response_model=RefreshOut, summary="Recompute cached analytics")
+async def refresh(a: AnalyticsDep) -> RefreshOut:
+    """Rollups are updated as plays arrive and nothing else is cached, so there is nothing to
+    recompute: the answer only confirms that the next request sees every stored play."""
+    return RefreshOut(status="refreshed", computed_at=a.now)

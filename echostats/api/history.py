@@ -1,0 +1,292 @@
+"""``/api/v1/history``: the user's plays, newest first, filtered; export; delete one play.
+
+Every query is ``user_id`` equality plus the ``(user_id, ended_at)`` index walked newest first
+(pinned with ``hint``: given a choice, the embedded server may pick the dedup index and sort in
+memory). Filters other than the range are checked on the documents the walk meets, so a
+selective ``q`` scans further but never sorts. ``start``/``end`` select by ``played_at`` (the
+start); ``ended_at >= start`` bounds the walk exactly, since a play ends after it starts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from actors.facade import Pipeline
+from echostats.api.auth import CurrentUser
+from echostats.domain.periods import PeriodError, resolve_range
+from echostats.errors import NotFound, Unprocessable
+from echostats.store.analytics import AnalyticsStore, HistoryQuery, image_url, stream_plays
+
+router = APIRouter(prefix="/api/v1/history", tags=["history"])
+
+SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
+
+
+class TrackOut(BaseModel):
+    spotify_id: str | None
+    name: str
+    artists: list[str]
+    album: str | None
+    image_url: str | None
+    duration_ms: int | None
+
+
+class ContextOut(BaseModel):
+    type: str | None
+    uri: str | None
+
+
+class PlayOut(BaseModel):
+    id: str
+    played_at: datetime
+    ended_at: datetime
+    ms_played: int
+    ms_played_estimated: bool
+    track: TrackOut
+    source: str
+    context: ContextOut | None
+    platform: str | None
+    shuffle: bool | None
+    skipped: bool | None
+
+
+class HistoryPage(BaseModel):
+    items: list[PlayOut]
+    total: int
+    page: int
+    limit: int
+    pages: int
+
+
+def _exact(value: str) -> dict[str, str]:
+    return {"$regex": f"^{re.escape(value)}$", "$options": "i"}
+
+
+def _query(
+    request: Request,
+    *,
+    user_id: str,
+    time_zone: str,
+    start: str | None,
+    end: str | None,
+    artist: str | None,
+    track: str | None,
+    source: str | None,
+    q: str | None,
+) -> HistoryQuery:
+    now: datetime = request.app.state.auth.now()
+    query: dict[str, Any] = {"user_id": user_id}
+    if start is not None or end is not None:
+        try:
+            rng = resolve_range(tz=time_zone, now=now, start=start or "1970-01-01", end=end)
+        except PeriodError as exc:
+            raise Unprocessable(str(exc)) from None
+        query["ended_at"] = {"$gte": rng.start}
+        query["started_at"] = {"$gte": rng.start, "$lt": rng.end}
+    if artist:
+        query["artist_ids" if SPOTIFY_ID.fullmatch(artist) else "artist_names"] = (
+            artist if SPOTIFY_ID.fullmatch(artist) else _exact(artist)
+        )
+    if track:
+        if SPOTIFY_ID.fullmatch(track):
+            query["track_id"] = track
+        else:
+            query["track_name"] = _exact(track)
+    if source:
+        query["source"] = source
+    if q:
+        # No text index on the embedded server: a case-insensitive substring on the names.
+        pattern = {"$regex": re.escape(q), "$options": "i"}
+        query["$or"] = [{"track_name": pattern}, {"artist_names": pattern}, {"album_name": pattern}]
+    return query
+
+
+def _play_out(doc: Mapping[str, Any], catalog: Mapping[str, Any]) -> PlayOut:
+    context = None
+    if doc.get("context_type") or doc.get("context_uri"):
+        context = ContextOut(type=doc.get("context_type"), uri=doc.get("context_uri"))
+    return PlayOut(
+        id=str(doc["_id"]),
+        played_at=doc["started_at"],
+        ended_at=doc["ended_at"],
+        ms_played=int(doc["ms_played"]),
+        ms_played_estimated=bool(doc.get("ms_played_estimated")),
+        track=TrackOut(
+            spotify_id=doc.get("track_id"),
+            name=doc.get("track_name") or "",
+            artists=list(doc.get("artist_names") or []),
+            album=doc.get("album_name"),
+            image_url=image_url(catalog.get(doc.get("track_id") or "")),
+            duration_ms=doc.get("duration_ms"),
+        ),
+        source=str(doc.get("source")),
+        context=context,
+        platform=doc.get("platform"),
+        shuffle=doc.get("shuffle"),
+        skipped=doc.get("skipped"),
+    )
+
+
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get("", response_model=HistoryPage, summary="Your plays, newest first")
+async def history(
+    request: Request,
+    user: CurrentUser,
+    *,
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    start: Annotated[str | None, Query(description="ISO date or datetime")] = None,
+    end: Annotated[str | None, Query(description="ISO date (inclusive) or datetime")] = None,
+    artist: Annotated[str | None, Query(max_length=200, description="Spotify id or name")] = None,
+    track: Annotated[str | None, Query(max_length=200, description="Spotify id or name")] = None,
+    source: Literal["poll", "import"] | None = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="case-insensitive substring")
+    ] = None,
+) -> HistoryPage:
+    query = _query(
+        request,
+        user_id=user.id,
+        time_zone=user.time_zone,
+        start=start,
+        end=end,
+        artist=artist,
+        track=track,
+        source=source,
+        q=q,
+    )
+    store = AnalyticsStore(request.app.state.store)
+    docs, total = await store.history_page(query, (page - 1) * limit, limit)
+    catalog = await store.catalog("tracks", [d.get("track_id") or "" for d in docs])
+    return HistoryPage(
+        items=[_play_out(doc, catalog) for doc in docs],
+        total=total,
+        page=page,
+        limit=limit,
+        pages=(total + limit - 1) // limit,
+    )
+
+
+# --- export --------------------------------------------------------------------------------------
+
+CSV_FIELDS = (
+    "id", "played_at", "ended_at", "ms_played", "ms_played_estimated", "track_id", "track_name",
+    "artists", "album", "source", "platform", "shuffle", "skipped", "reason_start", "reason_end",
+)  # fmt: skip
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _flat(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(doc["_id"]),
+        "played_at": _iso(doc["started_at"]),
+        "ended_at": _iso(doc["ended_at"]),
+        "ms_played": int(doc["ms_played"]),
+        "ms_played_estimated": bool(doc.get("ms_played_estimated")),
+        "track_id": doc.get("track_id"),
+        "track_name": doc.get("track_name"),
+        "artists": list(doc.get("artist_names") or []),
+        "album": doc.get("album_name"),
+        "source": doc.get("source"),
+        "platform": doc.get("platform"),
+        "shuffle": doc.get("shuffle"),
+        "skipped": doc.get("skipped"),
+        "reason_start": doc.get("reason_start"),
+        "reason_end": doc.get("reason_end"),
+    }
+
+
+def _listenbrainz(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """One ListenBrainz listen (the JSON Lines their importer reads)."""
+    info: dict[str, Any] = {
+        "duration_ms": int(doc["ms_played"]),
+        "music_service": "spotify.com",
+        "submission_client": "EchoStats",
+    }
+    if doc.get("track_id"):
+        info["spotify_id"] = f"https://open.spotify.com/track/{doc['track_id']}"
+        info["origin_url"] = info["spotify_id"]
+    artists = list(doc.get("artist_names") or [])
+    metadata: dict[str, Any] = {
+        "artist_name": ", ".join(artists),
+        "track_name": doc.get("track_name") or "",
+        "additional_info": info,
+    }
+    if doc.get("album_name"):
+        metadata["release_name"] = doc["album_name"]
+    return {"listened_at": int(doc["started_at"].timestamp()), "track_metadata": metadata}
+
+
+async def _lines(docs: AsyncIterator[dict[str, Any]], fmt: str) -> AsyncIterator[str]:
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        async for doc in docs:
+            row = _flat(doc)
+            row["artists"] = "; ".join(row["artists"])
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+        return
+    if fmt == "listenbrainz":
+        async for doc in docs:
+            yield json.dumps(_listenbrainz(doc), ensure_ascii=False) + "\n"
+        return
+    yield "["
+    first = True
+    async for doc in docs:
+        yield ("\n" if first else ",\n") + json.dumps(_flat(doc), ensure_ascii=False)
+        first = False
+    yield "\n]\n"
+
+
+MEDIA = {"json": "application/json", "csv": "text/csv", "listenbrainz": "application/x-ndjson"}
+SUFFIX = {"json": "json", "csv": "csv", "listenbrainz": "jsonl"}
+
+
+@router.get(
+    "/export",
+    summary="Download your plays (streamed)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {m: {} for m in MEDIA.values()}}},
+)
+async def export(
+    request: Request,
+    user: CurrentUser,
+    format: Literal["json", "csv", "listenbrainz"] = "json",  # noqa: A002 - the API's name
+) -> StreamingResponse:
+    """Every stored play, oldest first, written as it is read (never built whole in memory)."""
+    docs = stream_plays(request.app.state.store, {"user_id": user.id}, newest_first=False)
+    return StreamingResponse(
+        _lines(docs, format),
+        media_type=MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="echostats-plays.{SUFFIX[format]}"'},
+    )
+
+
+@router.delete("/{play_id}", status_code=204, response_class=Response, summary="Delete one play")
+async def delete_play(
+    request: Request, user: CurrentUser, play_id: Annotated[str, Path(max_length=64)]
+) -> Response:
+    pipeline: Pipeline = request.app.state.pipeline
+    if not await pipeline.delete_play(user.id, play_id):
+        raise NotFound("You have no play with that id.")
+    return Response(status_code=204)
