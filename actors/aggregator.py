@@ -24,6 +24,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from actors import topics
 from actors.events import Event
 from actors.messages import AggregatorMessage, BatchOutcome, DeletePlay, PlayBatch
+from actors.rollup_build import RebuildRollups, RollupBuilder
 from echostats.domain.counting import DEFAULT_RULES, CountingRules, decide
 from echostats.domain.dedup import candidate_range, merge, same_play
 from echostats.domain.periods import local_day, parse_tz
@@ -231,6 +232,7 @@ class Aggregator:
 async def run(
     receive: MemoryObjectReceiveStream[AggregatorMessage],
     aggregator: Aggregator,
+    rebuilder: RollupBuilder | None = None,
     *,
     task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -247,3 +249,6 @@ async def run(
                 existed = await aggregator.delete(message)
                 if message.reply is not None:
                     await message.reply.send(existed)
+            elif isinstance(message, RebuildRollups) and rebuilder is not None:
+                # On this task, so no batch interleaves with the rebuild (actors/rollup_build.py).
+                await rebuilder.rebuild(message)

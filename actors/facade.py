@@ -7,19 +7,27 @@ those actors, typically sending a message into one of the hub's named streams.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
+from actors import poll_manager
 from actors.broadcaster import BroadcastStats, Subscription
 from actors.events import Event
 from actors.hub import Hub
+from actors.import_source import Upload
+from actors.importer import Importer
 from actors.jobs import JobControl
 from actors.messages import AggregatorMessage, BatchOutcome, DeletePlay, PlayBatch
+from actors.rollup_build import RollupBuilder
+from actors.scheduler import SyncTicket, request_sync
 from actors.supervisor import ActorStatus
 from echostats.domain.plays import Play
+from echostats.store.sync_jobs import JobType as SyncJobType
 
 
 class Pipeline:
@@ -29,10 +37,14 @@ class Pipeline:
         *,
         to_aggregator: MemoryObjectSendStream[AggregatorMessage] | None = None,
         jobs: JobControl | None = None,
+        rollup_builder: RollupBuilder | None = None,
+        importer: Importer | None = None,
     ) -> None:
         self._hub = hub
         self._to_aggregator = to_aggregator
         self.jobs = jobs or JobControl()
+        self._rollup_builder = rollup_builder
+        self._importer = importer
 
     def cancel_job(self, job_id: str) -> bool:
         """Cancel a running job (import, rebuild, sync) in this process."""
@@ -57,11 +69,41 @@ class Pipeline:
             await self._aggregator().send(DeletePlay(user_id, play_id, reply=reply))
             return await answer.receive()
 
+    async def rebuild_rollups(self, user_id: str) -> tuple[str, bool]:
+        """Start a rollup rebuild job: (job id, True), or (the running job's id, False)."""
+        if self._rollup_builder is None:
+            raise RuntimeError("this pipeline was built without a rollup builder")
+        return await self._rollup_builder.start(user_id, self._aggregator())
+
+    def rollups_building(self, user_id: str) -> bool:
+        return self._rollup_builder is not None and self._rollup_builder.is_building(user_id)
+
+    async def submit_import(
+        self, user_id: str, upload: Upload, workdir: Path, *, dry_run: bool = False
+    ) -> str:
+        """Queue a checked upload for the importer; returns the pending job's id. The importer
+        removes ``workdir`` when the job ends."""
+        if self._importer is None:
+            raise RuntimeError("this pipeline was built without an importer")
+        return await self._importer.submit(user_id, upload, workdir, dry_run)
+
     def subscribe(
         self, topics: Iterable[str], last_event_id: int | None = None
     ) -> AbstractAsyncContextManager[Subscription]:
         """Events on ``topics``; buffered ones newer than ``last_event_id`` are replayed first."""
         return self._hub.broadcaster.subscribe(topics, last_event_id)
+
+    def user_signed_in(self, user_id: str) -> None:
+        """Start live ingestion (polling) for a user who just signed in; never waits."""
+        send, _ = self._hub.stream(poll_manager.SIGNED_IN, poll_manager.SIGNED_IN_BUFFER, str)
+        # When full, the poll manager's periodic discovery finds the user a little later.
+        with contextlib.suppress(anyio.WouldBlock):
+            send.send_nowait(user_id)
+
+    async def request_sync(self, user_id: str, job_type: SyncJobType = "manual") -> SyncTicket:
+        """Start a sync job now: ``started`` with its id, or ``already_running`` with the id of
+        the user's running sync (one per user at a time)."""
+        return await request_sync(self._hub, user_id, job_type)
 
     def publish(self, event: Event) -> Event:
         return self._hub.broadcaster.publish(event)

@@ -9,15 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from actors import aggregator, logger
+from actors import aggregator, importer, logger
 from actors.facade import Pipeline
 from actors.hub import Hub
+from actors.jobs import JobControl
 from actors.messages import AggregatorMessage
+from actors.rollup_build import RollupBuilder
 from echostats.domain.counting import DEFAULT_RULES, CountingRules
 from echostats.spotify import ApiCallRecord
 from echostats.store import Store
 from echostats.store.api_logs import ApiLogs
+from echostats.store.import_reports import ImportReports
 from echostats.store.plays import PlayStore
+from echostats.store.sync_jobs import SyncJobs
 from echostats.store.users import Users
 
 API_CALLS = "api_calls"
@@ -25,6 +29,7 @@ AGGREGATOR = "aggregator"
 # Thousands of records buffer a database hiccup; batches of plays are large, so few of them.
 API_CALLS_BUFFER = 5_000
 AGGREGATOR_BUFFER = 8
+IMPORTS = "imports"
 
 
 def api_call_sink(hub: Hub) -> logger.RecordSink:
@@ -44,5 +49,25 @@ async def start_pipeline(
     writer = aggregator.Aggregator(
         PlayStore(store), Users(store), hub.broadcaster.publish, now, rules
     )
-    await hub.start_actor("aggregator", aggregator.run, aggregator_inbox, writer)
-    return Pipeline(hub, to_aggregator=to_aggregator)
+    jobs = JobControl()
+    rebuilder = RollupBuilder(store, jobs, hub.broadcaster.publish, now)
+    await hub.start_actor("aggregator", aggregator.run, aggregator_inbox, writer, rebuilder)
+    import_send, import_queue = hub.stream(IMPORTS, importer.QUEUE, importer.ImportRequest)
+    history_importer = importer.Importer(
+        SyncJobs(store),
+        ImportReports(store),
+        hub.broadcaster.publish,
+        now,
+        to_aggregator=to_aggregator,
+        control=jobs,
+        queue=import_send,
+        rules=rules,
+    )
+    await hub.start_actor("importer", importer.run, import_queue, history_importer)
+    return Pipeline(
+        hub,
+        to_aggregator=to_aggregator,
+        jobs=jobs,
+        rollup_builder=rebuilder,
+        importer=history_importer,
+    )

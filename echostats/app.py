@@ -17,27 +17,33 @@ from fastapi import FastAPI
 
 from actors.facade import Pipeline
 from actors.hub import Hub
+from actors.ingestion import (
+    bridged_broadcaster,
+    instance_id,
+    poller_config,
+    start_bridge,
+    start_ingestion,
+)
 from actors.pipeline import api_call_sink, start_pipeline
+from actors.syncing import SyncConfig, start_syncing
+from actors.timing import REAL_TIME, Timing
 from echostats import __version__
 from echostats.api.auth import AuthContext
-from echostats.api.auth import router as auth_router
 from echostats.api.errors import UnhandledErrorMiddleware, install_error_handlers
 from echostats.api.health import CheckResult, ReadinessCheck
-from echostats.api.health import router as health_router
-from echostats.api.me import router as me_router
 from echostats.api.middleware import RequestIdMiddleware
 from echostats.api.protection import ProtectionMiddleware
 from echostats.api.ratelimit import RateLimiter
+from echostats.api.routers import include_api
 from echostats.releases import ReleaseFeed
 from echostats.security.setup import session_signer, token_cipher
 from echostats.settings import Settings
 from echostats.spotify import SpotifyClient, SpotifyConfig
 from echostats.store import Store, open_store
 from echostats.store.oauth_states import OAuthStates
-from echostats.store.sync_jobs import SyncJobs
 from echostats.store.tokens import EncryptedTokenStore
 from echostats.store.users import Users
-from echostats.web.routes import router as web_router
+from echostats.web.routes import mount_dashboard
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +103,14 @@ def create_app(
     store: Store | None = None,
     http: httpx.AsyncClient | None = None,
     spotify_http: httpx.AsyncClient | None = None,
+    timing: Timing | None = None,
 ) -> FastAPI:
     """The whole service as an ASGI app. Collaborators given here are used, not closed.
 
     ``spotify_http`` is the HTTP client for Spotify (tests point it at the simulator in-process);
-    it defaults to ``http``. Weak or missing secrets raise ``ConfigError`` right here.
+    it defaults to ``http``. ``timing`` is the clock and sleep of the poller and the Spotify
+    client (tests bind it to the simulator's stepped clock). Weak or missing secrets raise
+    ``ConfigError`` right here.
     """
     cipher = token_cipher(settings)
     signer = session_signer(settings)
@@ -122,7 +131,9 @@ def create_app(
             app.state.release_feed = ReleaseFeed(
                 active_http, settings.update_feed_url, settings.update_check_ttl
             )
-            hub = await stack.enter_async_context(Hub())
+            clock = timing or REAL_TIME
+            broadcaster, bridge_outbox = bridged_broadcaster()
+            hub = await stack.enter_async_context(Hub(broadcaster=broadcaster))
             to_spotify = spotify_http or active_http
             token_store = EncryptedTokenStore(active_store, cipher)
             spotify = SpotifyClient(
@@ -130,13 +141,35 @@ def create_app(
                 token_store,
                 http=to_spotify,
                 sink=api_call_sink(hub),
+                sleep=clock.sleep,
+                clock=clock.monotonic,
+                now=clock.now,
             )
             pipeline = await start_pipeline(hub, active_store, _utc_now)
             app.state.pipeline = pipeline
-            sync_jobs = SyncJobs(active_store)
+            replica = instance_id(settings)
+            app.state.instance_id = replica
+            await start_bridge(hub, active_store, bridge_outbox, replica, clock)
+            await start_ingestion(
+                hub, active_store, spotify, token_store, poller_config(settings), clock, replica
+            )
+            await start_syncing(
+                hub,
+                pipeline,
+                active_store,
+                spotify,
+                _utc_now,
+                SyncConfig(
+                    interval=settings.sync_interval,
+                    max_rate_wait=settings.sync_max_rate_wait,
+                    enrich_budget_per_hour=settings.enrich_budget_per_hour,
+                    enrich_interval=settings.enrich_interval,
+                ),
+            )
 
             async def on_first_sign_in(user_id: str) -> None:
-                await sync_jobs.create(user_id, "initial", _utc_now())
+                await pipeline.request_sync(user_id, "initial")
+                pipeline.user_signed_in(user_id)
 
             app.state.auth = AuthContext(
                 settings=settings,
@@ -148,6 +181,7 @@ def create_app(
                 http=to_spotify,
                 limiter=RateLimiter(settings.auth_rate_limit),
                 on_first_sign_in=on_first_sign_in,
+                on_sign_in=pipeline.user_signed_in,
                 now=_utc_now,
             )
             app.state.readiness_checks = _readiness_checks(
@@ -167,10 +201,8 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    app.include_router(health_router)
-    app.include_router(auth_router)
-    app.include_router(me_router)
-    app.include_router(web_router)
+    include_api(app)
+    mount_dashboard(app)
     # Added innermost first: the request id wraps everything, so even a 500 carries one.
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(ProtectionMiddleware, base_url=settings.base_url, https=settings.is_https)

@@ -11,16 +11,19 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import uvicorn
 
 from echostats import __version__
 from echostats.app import create_app
+from echostats.cli_import import import_paths
+from echostats.cli_import import summary as import_summary
 from echostats.demo import DEMO_SEED, demo_environment, demo_simulator, with_demo_secrets
-from echostats.errors import ConfigError, StoreError
+from echostats.errors import ConfigError, EchoStatsError, StoreError
 from echostats.logs import configure_logging
 from echostats.security.keys import new_key_entry, new_session_secret
 from echostats.security.setup import session_signer, token_cipher
@@ -64,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
         help="re-encrypt every stored token under the first ECHOSTATS_ENCRYPTION_KEYS key",
     )
     rotate.add_argument("--demo", action="store_true", help="rotate the demo installation's data")
+    history = commands.add_parser(
+        "import", help="import Spotify privacy-export files (.json or the whole .zip)"
+    )
+    history.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    history.add_argument("--user", help="user id (default: the only user)")
+    history.add_argument("--dry-run", action="store_true", help="report only; write nothing")
     return parser
 
 
@@ -192,7 +201,22 @@ def _cmd_rotate_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    settings = _settings_for(args)
+
+    async def run(active: Settings) -> dict[str, Any]:
+        return await import_paths(active, args.paths, args.user, args.dry_run)
+
+    try:
+        job = _run(run, settings)
+    except EchoStatsError as exc:
+        raise CommandError(exc.detail, 1) from None
+    print(import_summary(job), file=sys.stderr)
+    return 0 if job["status"] == "completed" else 1
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "import": _cmd_import,
     "serve": _cmd_serve,
     "demo": _cmd_serve,
     "simulator": _cmd_simulator,

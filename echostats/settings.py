@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     auth_rate_limit: int = Field(
         20, ge=1, description="Sign-in requests allowed per client per minute."
     )
+    import_max_bytes: int = Field(
+        2 << 30, ge=1, description="Largest history upload accepted, in bytes (all files)."
+    )
+    import_rate_limit: int = Field(
+        10, ge=1, description="History imports allowed per client per minute."
+    )
 
     # --- behaviour ---
     demo_mode: bool = Field(
@@ -109,8 +115,40 @@ class Settings(BaseSettings):
     poll_idle_interval: float = Field(
         60.0, gt=0, description="Longest seconds between now-playing samples when idle."
     )
+    poll_recent_interval: float = Field(
+        180.0,
+        gt=0,
+        description="Longest seconds between recently-played reads while music plays "
+        "(every track change also triggers one).",
+    )
+    poll_recent_idle_interval: float = Field(
+        1800.0, gt=0, description="Longest seconds between recently-played reads when idle."
+    )
+    poll_lease_ttl: float = Field(
+        60.0,
+        ge=3,
+        description="Seconds a replica's claim to poll a user lasts without renewal "
+        "(another replica takes over after it).",
+    )
+    instance_id: str = Field(
+        "",
+        description="Name of this replica in poll leases and bridged live events; empty means "
+        "a random one at each start.",
+    )
     sync_interval: float = Field(
         3600.0, gt=0, description="Seconds between periodic syncs of playlists and library."
+    )
+    sync_max_rate_wait: float = Field(
+        60.0,
+        ge=0,
+        description="Longest Spotify Retry-After a sync step waits out; longer waits fail the "
+        "step until the next sync.",
+    )
+    enrich_budget_per_hour: int = Field(
+        300, ge=0, description="Catalog lookups (album art, durations) allowed per hour; 0 stops."
+    )
+    enrich_interval: float = Field(
+        300.0, gt=0, description="Seconds between scans for plays without catalog data."
     )
     update_feed_url: str = Field(
         "https://api.github.com/repos/echostats/echostats/releases/latest",

@@ -19,7 +19,7 @@ from echostats.logs import JsonFormatter
 from echostats.security.keys import new_key_entry, new_session_secret
 from echostats.settings import Settings
 from echostats.store.database import Store, make_client
-from echostats.store.embedded import EmbeddedServer, running_embedded_server
+from echostats.store.embedded import EmbeddedServer
 
 # Two cores shared with a database server and other test processes: generation speed and
 # per-example timing are not what the property tests check, so neither may fail a run.
@@ -41,8 +41,14 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session")
 async def db_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedServer]:
-    async with running_embedded_server(tmp_path_factory.mktemp("db-server")) as server:
+    # Started and stopped without the restart watcher: a session fixture's setup and teardown
+    # may run in different tasks, and a task group must not span them.
+    server = EmbeddedServer(data_dir=tmp_path_factory.mktemp("db-server"))
+    await server.start()
+    try:
         yield server
+    finally:
+        await server.stop()
 
 
 @pytest.fixture

@@ -49,6 +49,8 @@ class AuthContext:
     limiter: RateLimiter
     on_first_sign_in: Callable[[str], Awaitable[None]]
     now: Callable[[], datetime]
+    # Called after every successful sign-in (e.g. to resume polling after a re-sign-in).
+    on_sign_in: Callable[[str], None] | None = None
 
 
 def _auth(request: Request) -> AuthContext:
@@ -141,6 +143,8 @@ async def _complete_sign_in(auth: AuthContext, code: str, code_verifier: str) ->
     auth.spotify.tokens.forget(user.id)  # a cached token from an earlier sign-in is stale now
     if created:
         await auth.on_first_sign_in(user.id)
+    if auth.on_sign_in is not None:
+        auth.on_sign_in(user.id)
     return user
 
 
@@ -164,6 +168,7 @@ class UserOut(BaseModel):
 
 class StatusOut(BaseModel):
     authenticated: bool
+    demo_mode: bool = False
     user: UserOut | None = None
     token_expires_at: datetime | None = None
     spotify_reauth_required: bool | None = None
@@ -235,11 +240,13 @@ async def status(request: Request, response: Response, auth: Auth) -> StatusOut:
             user = await auth.users.only_user()
             if user is not None:
                 _set_session_cookie(response, auth, user)
+    demo = auth.settings.demo_mode
     if user is None:
-        return StatusOut(authenticated=False)
+        return StatusOut(authenticated=False, demo_mode=demo)
     health = await auth.tokens.health(user.id)
     return StatusOut(
         authenticated=True,
+        demo_mode=demo,
         user=UserOut(
             id=user.id,
             spotify_id=user.spotify_id,

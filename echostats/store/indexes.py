@@ -59,6 +59,8 @@ INDEXES: tuple[CollectionIndexes, ...] = (
         "api_logs",
         (
             IndexModel([("timestamp", DESCENDING)], name="timestamp"),
+            # GET /api-logs: one user's calls, newest first (filters narrow that range).
+            IndexModel([("user_id", ASCENDING), ("timestamp", DESCENDING)], name="user_timestamp"),
             IndexModel([("created_at", ASCENDING)], expireAfterSeconds=30 * DAY, name="ttl"),
         ),
     ),
@@ -67,8 +69,22 @@ INDEXES: tuple[CollectionIndexes, ...] = (
         (IndexModel([("user_id", ASCENDING), ("name_key", ASCENDING)], name="user_name"),),
     ),
     CollectionIndexes(
+        "saved_albums",
+        (IndexModel([("user_id", ASCENDING), ("added_at", DESCENDING)], name="user_added"),),
+    ),
+    CollectionIndexes(
         "leases",
         (IndexModel([("expires_at", ASCENDING)], name="expires"),),
+    ),
+    # poll_state: one document per user, keyed by _id = user id; no secondary index needed.
+    CollectionIndexes(
+        "gaps",
+        (IndexModel([("user_id", ASCENDING), ("from", ASCENDING)], name="user_from"),),
+    ),
+    CollectionIndexes(
+        "events",
+        # Bridged live events only need to live until every replica has seen them.
+        (IndexModel([("created_at", ASCENDING)], expireAfterSeconds=300, name="ttl"),),
     ),
 )
 

@@ -28,9 +28,9 @@ async def test_login_consent_callback_cookie_status(settings: Settings, store: S
                     f"{url}/api/v1/auth/login",
                     f"{wired.spotify_accounts_url}/authorize",
                     f"{url}/api/v1/auth/callback",
-                    f"{url}/",
                 ]
-                assert page.url.path == "/api/docs"  # the dashboard's entry, for now
+                assert page.url.path == "/"  # the dashboard
+                assert "EchoStats" in page.text
                 assert browser.cookies.get("session")
                 status = (await browser.get("/api/v1/auth/status")).json()
                 assert status["authenticated"] is True

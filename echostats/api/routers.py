@@ -1,0 +1,49 @@
+"""Every API router, in the order the OpenAPI document lists them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from echostats.api import (
+    analytics,
+    api_logs,
+    auth,
+    browse,
+    health,
+    history,
+    history_import,
+    library,
+    me,
+    player,
+    playlists,
+    recommendations,
+    streams,
+    sync_jobs,
+    top_items,
+    user_settings,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    auth.router,
+    me.router,
+    user_settings.router,
+    analytics.router,
+    top_items.router,
+    history.router,
+    history_import.router,
+    player.router,
+    playlists.router,
+    library.router,
+    browse.router,
+    recommendations.router,
+    sync_jobs.router,
+    sync_jobs.streams,
+    streams.router,
+    api_logs.router,
+)
+
+
+def include_api(app: FastAPI) -> None:
+    for router in ROUTERS:
+        app.include_router(router)
