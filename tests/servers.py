@@ -15,7 +15,14 @@ async def running_uvicorn(
     app: ASGIApp, start_timeout: float = 30, port: int = 0
 ) -> AsyncIterator[str]:
     """Yield the base URL of ``app`` served by uvicorn on loopback (a free port unless given)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        lifespan="on",
+        timeout_graceful_shutdown=5,  # an open stream must not hold a test's teardown
+    )
     server = uvicorn.Server(config)
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve)
