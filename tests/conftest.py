@@ -23,8 +23,17 @@ from echostats.store.embedded import EmbeddedServer
 
 # Two cores shared with a database server and other test processes: generation speed and
 # per-example timing are not what the property tests check, so neither may fail a run.
+# Derandomized so a run is reproducible: a new counterexample must be found on purpose (run
+# with --hypothesis-profile=explore), never by chance during a landing.
 hypothesis_settings.register_profile(
-    "echostats", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+    "echostats",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+    derandomize=True,
+)
+hypothesis_settings.register_profile(
+    "explore", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
 hypothesis_settings.load_profile("echostats")
 

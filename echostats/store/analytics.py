@@ -116,9 +116,13 @@ class AnalyticsStore:
     # --- raw plays -------------------------------------------------------------------------------
 
     async def play_bounds(self, user_id: str) -> tuple[datetime | None, datetime | None]:
-        """Earliest start and latest end of the user's stored plays (any, counted or not)."""
+        """Earliest start and latest end of the user's counted plays (what all_time covers, the
+        same plays the day rollups hold)."""
         first = await self._plays.find_one(
-            {"user_id": user_id}, {"started_at": 1}, sort=[("ended_at", ASCENDING)], hint=USER_ENDED
+            {"user_id": user_id, "counted": True},
+            {"started_at": 1},
+            sort=[("ended_at", ASCENDING)],
+            hint=USER_ENDED,
         )
         last = await self._plays.find_one(
             {"user_id": user_id}, {"ended_at": 1}, sort=[("ended_at", DESCENDING)], hint=USER_ENDED
