@@ -2,9 +2,10 @@
 
 Each batch (one user's plays, from the poller or an import) is deduplicated against itself and
 against stored plays in the batch's time window (one range query, not one per play), merged where
-an export row improves a polled play, journalled, written, and folded into the per-day rollups
-in the user's time zone. Then ``play_recorded`` (polled plays) and ``stats_updated`` events go
-out. Unfinished journal entries from a crash are redone before anything else.
+an export row improves a polled play, journalled, written, and folded into the rollups (day,
+month, year) in the user's time zone. Then ``play_recorded`` (polled plays) and
+``stats_updated`` events go out. Unfinished journal entries from a crash are redone before
+anything else.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -29,23 +30,12 @@ from echostats.domain.counting import DEFAULT_RULES, CountingRules, decide
 from echostats.domain.dedup import candidate_range, merge, same_play
 from echostats.domain.periods import local_day, parse_tz
 from echostats.domain.plays import Play
-from echostats.domain.rollups import decrements, increments
 from echostats.store.plays import PlayStore, StoredPlay, new_play_id, play_document
 from echostats.store.users import Users
 
 log = logging.getLogger(__name__)
 
-Increments = dict[str, dict[str, int]]
 PERIOD_DAYS = {"week": 7, "month": 30, "quarter": 90, "year": 365}
-
-
-def add_increments(total: Increments, more: Mapping[str, Mapping[str, int]]) -> None:
-    for day, fields in more.items():
-        target = total.setdefault(day, {})
-        for path, value in fields.items():
-            target[path] = target.get(path, 0) + value
-    for day in [d for d, fields in total.items() if not any(fields.values())]:
-        del total[day]
 
 
 def changed_periods(days: Iterable[str], today: date) -> list[str]:
@@ -145,36 +135,35 @@ class Aggregator:
         plan = self._plan(batch, stored)
         tz = await self._zone(batch.user_id)
         batch_id = uuid.uuid4().hex
-        total: Increments = {}
         inserts = []
-        counted = 0
+        changed: list[Play] = []  # counted plays added or removed: whose days' figures move
         for play_id, play in plan.inserts.values():
             is_counted = self.counts(play)
-            counted += is_counted
             inserts.append(play_document(play_id, play, counted=is_counted, batch=batch_id))
             if is_counted:
-                add_increments(total, increments([play], tz))
+                changed.append(play)
         replacements = []
         for original, merged in plan.replacements.values():
             is_counted = self.counts(merged)
-            counted += is_counted
+            old = play_document(original.id, original.play, counted=original.counted, batch="")
             replacements.append(
-                play_document(original.id, merged, counted=is_counted, batch=batch_id)
+                (old, play_document(original.id, merged, counted=is_counted, batch=batch_id))
             )
-            if original.counted:
-                add_increments(total, decrements([original.play], tz))
-            if is_counted:
-                add_increments(total, increments([merged], tz))
+            changed.extend(
+                p for p, c in ((original.play, original.counted), (merged, is_counted)) if c
+            )
         entry = await self._plays.journal(
             batch_id,
             batch.user_id,
+            tz=tz.key,
             inserts=inserts,
             replacements=replacements,
-            increments=total,
             now=self._now(),
         )
         await self._plays.apply(entry)
-        self._announce(batch.user_id, [p for _, p in plan.inserts.values()], total, tz)
+        self._announce(batch.user_id, [p for _, p in plan.inserts.values()], changed, tz)
+        counted = sum(1 for doc in inserts if doc["counted"])
+        counted += sum(1 for _, doc in replacements if doc["counted"])
         return BatchOutcome(
             stored=len(inserts),
             merged=len(replacements),
@@ -187,19 +176,16 @@ class Aggregator:
         if stored is None:
             return False
         tz = await self._zone(message.user_id)
-        total: Increments = {}
-        if stored.counted:
-            add_increments(total, decrements([stored.play], tz))
-        batch_id = uuid.uuid4().hex
+        doc = play_document(stored.id, stored.play, counted=stored.counted, batch="")
         entry = await self._plays.journal(
-            batch_id, message.user_id, deletions=[stored.id], increments=total, now=self._now()
+            uuid.uuid4().hex, message.user_id, tz=tz.key, deletions=[doc], now=self._now()
         )
         await self._plays.apply(entry)
-        self._announce(message.user_id, [], total, tz)
+        self._announce(message.user_id, [], [stored.play] if stored.counted else [], tz)
         return True
 
     def _announce(
-        self, user_id: str, new_plays: list[Play], total: Increments, tz: ZoneInfo
+        self, user_id: str, new_plays: list[Play], changed: list[Play], tz: ZoneInfo
     ) -> None:
         for play in new_plays:
             if play.source == "poll":
@@ -217,9 +203,9 @@ class Aggregator:
                         },
                     )
                 )
-        if total:
+        if changed:
             today = local_day(self._now(), tz)
-            days = sorted(total)
+            days = sorted({local_day(p.started_at, tz).isoformat() for p in changed})
             self._publish(
                 Event(
                     topics.stats(user_id),

@@ -1,9 +1,9 @@
-"""Rollup rebuilds: recompute a user's day documents from raw plays, as a job with progress.
+"""Rollup rebuilds: recompute a user's rollups from raw plays, as a job with progress.
 
 The aggregator is the only writer of rollups, so the rebuild itself runs on the aggregator's
 task (it receives ``RebuildRollups`` like any batch): no batch can interleave with it, and a
 rebuild therefore equals the incremental result by construction (both apply
-``domain.rollups.increments`` to the same counted plays in the same zone). The price is that
+``domain.rollups.change`` to the same plays in the same zone). The price is that
 ingest waits while a rebuild runs (≈ the time to read every play once).
 
 ``RollupBuilder`` is also what the API starts rebuilds through (via ``Pipeline``): it answers
@@ -26,11 +26,10 @@ from actors import topics
 from actors.events import Event
 from actors.jobs import JobControl
 from actors.messages import AggregatorMessage
-from echostats.domain.analytics import DayDocuments
 from echostats.domain.periods import parse_tz
-from echostats.domain.plays import Play
 from echostats.store.database import Store
-from echostats.store.rollup_builds import RollupBuildJobs, RollupWriter
+from echostats.store.rollup_builds import RollupBuildJobs
+from echostats.store.rollups import RollupWriter, build_rollups
 from echostats.store.users import Users
 
 log = logging.getLogger(__name__)
@@ -102,24 +101,18 @@ class RollupBuilder:
     async def _rebuild(self, message: RebuildRollups) -> int:
         user = await self._users.get(message.user_id)
         tz = parse_tz(user.time_zone if user else "UTC")
-        total = await self._writer.count_counted(message.user_id)
+        total = await self._writer.count(message.user_id)
         await self._jobs.started(message.job_id, total, self._now())
-        days = DayDocuments(tz)
-        chunk: list[Play] = []
-        processed = 0
-        async for play in self._writer.counted_plays(message.user_id):
-            chunk.append(play)
-            if len(chunk) >= PROGRESS_EVERY:
-                days.add(chunk)
-                processed += len(chunk)
-                chunk.clear()
-                await self._jobs.progress(message.job_id, processed)
-        days.add(chunk)
-        processed += len(chunk)
-        docs = days.documents()
+
+        async def progress(processed: int) -> None:
+            await self._jobs.progress(message.job_id, processed)
+
+        rollups, processed = await build_rollups(
+            self._writer, message.user_id, tz, progress, PROGRESS_EVERY
+        )
         # Past this point the new rollups are being written: finish even if cancelled.
         with anyio.CancelScope(shield=True):
-            await self._writer.replace_days(message.user_id, docs, uuid.uuid4().hex)
+            await self._writer.replace(message.user_id, rollups, uuid.uuid4().hex)
             await self._jobs.finished(message.job_id, "completed", processed, self._now())
         log.info(
             "rollups rebuilt",

@@ -23,16 +23,18 @@ import httpx
 
 from bench.common import machine
 from echostats.app import create_app
-from echostats.domain.analytics import DayDocuments, day_documents, summarise
+from echostats.domain.analytics import summarise_plays
 from echostats.domain.counting import decide
 from echostats.domain.periods import ResolvedRange, parse_tz, resolve_range
 from echostats.domain.plays import Play, TimePrecision
+from echostats.domain.rollups import Builder
 from echostats.security.keys import new_key_entry, new_session_secret
 from echostats.settings import Settings
 from echostats.store.analytics import AnalyticsStore
 from echostats.store.database import Store, make_client
 from echostats.store.embedded import running_embedded_server
 from echostats.store.plays import new_play_id, play_document
+from echostats.store.rollups import RollupStore
 from echostats.store.users import Profile, Users
 
 SAMPLES = 20
@@ -76,20 +78,21 @@ async def seed(store: Store, user_id: str, count: int, now: datetime) -> float:
     await store.prepare()  # building indexes after a bulk load is slower still here
     began = time.perf_counter()
     plays = plays_for(user_id, count, now)
-    days = DayDocuments(parse_tz(ZONE))
-    docs = []
+    builder = Builder(parse_tz(ZONE))
+    docs, pairs = [], []
     for play in plays:
         counted = decide(play) is None
-        if counted:
-            days.add([play])
+        pairs.append((play, counted))
         docs.append(play_document(new_play_id(), play, counted=counted, batch="seed"))
         if len(docs) == 2_000:
             await store["plays"].insert_many(docs, ordered=False)
+            builder.add(pairs)
             docs.clear()
+            pairs.clear()
     if docs:
         await store["plays"].insert_many(docs, ordered=False)
-    rollups = [{**doc, "user_id": user_id, "applied": []} for doc in days.documents()]
-    await store["rollups"].insert_many(rollups)
+        builder.add(pairs)
+    await RollupStore(store).replace_all(user_id, builder.rollups(), "seed")
     return time.perf_counter() - began
 
 
@@ -151,6 +154,7 @@ ROUTES = {
     "heatmap": "/api/v1/analytics/heatmap",
     "compare": "/api/v1/analytics/compare",
     "history page": "/api/v1/history",
+    "history p.200": "/api/v1/history?page=200",
 }
 
 
@@ -163,11 +167,11 @@ async def report(http: httpx.AsyncClient, analytics: AnalyticsStore, user_id: st
 
         async def raw(rng: ResolvedRange = rng) -> None:
             plays = await analytics.plays_started_in(user_id, rng.start, rng.end, counted_only=True)
-            summarise(day_documents(plays, rng.tz))
+            summarise_plays(plays, rng.tz, rng.days[0], rng.days[-1])
 
         raw_samples = await timed(raw, 3 if period == "all_time" else SAMPLES)
         for name, path in ROUTES.items():
-            params = {} if name == "history page" else {"period": period}
+            params = {} if name.startswith("history") else {"period": period}
 
             async def call(path: str = path, params: dict[str, str] = params) -> None:
                 response = await http.get(path, params=params)

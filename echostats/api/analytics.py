@@ -1,15 +1,16 @@
 """``/api/v1/analytics``: overview, trend, heatmap, compare, habits, discovery, rollup jobs.
 
-Figures come from rollup day documents or, when they cannot be exact, from raw plays (see
+Figures come from rollups or, when they cannot be exact, from raw plays (see
 ``echostats.api.analytics_source``). Genres are looked up in the catalog by artist id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
@@ -18,15 +19,20 @@ from echostats.api.analytics_models import RangeOut, TopItem, range_out
 from echostats.api.analytics_source import AnalyticsDep, Range, RangeParams, spotify_id_of
 from echostats.domain.analytics import (
     Summary,
-    first_days,
     first_starts,
     habits_of,
     rank_changes,
     share,
-    summarise,
 )
-from echostats.domain.periods import ResolvedRange, bucket_label, local_day, trend_buckets
-from echostats.domain.rollups import streaks
+from echostats.domain.periods import (
+    Granularity,
+    ResolvedRange,
+    bucket_label,
+    local_day,
+    trend_buckets,
+)
+from echostats.domain.rollups import Level, merge, merge_counters, new_keys_by_rollup
+from echostats.domain.streaks import streaks
 from echostats.store.rollup_builds import RollupBuildJobs
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -77,7 +83,7 @@ class OverviewOut(BaseModel):
 async def genre_counts(a: AnalyticsDep, summary: Summary) -> list[GenreCount]:
     """Plays per genre from artist counters: an artist's plays count once for each of its
     genres; artists without catalog genres (or without a Spotify id) are ``unknown``."""
-    artists = summary.ranked("a")
+    artists = summary.ranked("a").entries()
     catalog = await a.store.catalog("artists", [spotify_id_of(r.key) or "" for r in artists])
     totals: dict[str, list[int]] = {}
     for r in artists:
@@ -94,13 +100,13 @@ async def genre_counts(a: AnalyticsDep, summary: Summary) -> list[GenreCount]:
 @router.get("/overview", response_model=OverviewOut, summary="Totals, top lists, distributions")
 async def overview(a: AnalyticsDep, params: Range) -> OverviewOut:
     rng = await a.resolve(params)
-    summary = summarise(await a.day_docs(rng, ("t", "a", "al")))
+    summary = await a.summary(rng, ("t", "a", "al"))
     runs = streaks(summary.active_days, local_day(a.now, rng.tz))
     genres = await genre_counts(a, summary)
     known_genres = [g for g in genres if g.name != UNKNOWN_GENRE]
     tops: dict[str, list[TopItem]] = {}
     for section in ("t", "a", "al"):
-        items = await a.top_items(section, summary.ranked(section)[:TOP_N], 1)
+        items = await a.top_items(section, summary.ranked(section).top(TOP_N), 1)
         tops[section] = [TopItem(**item) for item in items]
     return OverviewOut(
         period=rng.period,
@@ -148,11 +154,7 @@ class TrendOut(BaseModel):
 def trend_points(rng: ResolvedRange, summary: Summary) -> list[TrendPoint]:
     points = []
     for bucket in trend_buckets(rng):
-        plays = ms = 0
-        for day in bucket.days:
-            p, m = summary.by_day.get(day.isoformat(), (0, 0))
-            plays += p
-            ms += m
+        plays, ms = summary.day_totals(bucket.days)
         points.append(
             TrendPoint(
                 label=bucket.label,
@@ -168,7 +170,7 @@ def trend_points(rng: ResolvedRange, summary: Summary) -> list[TrendPoint]:
 @router.get("/trend", response_model=TrendOut, summary="Plays over time, empty buckets included")
 async def trend(a: AnalyticsDep, params: Range) -> TrendOut:
     rng = await a.resolve(params)
-    summary = summarise(await a.day_docs(rng, ()), ())
+    summary = await a.summary(rng)
     return TrendOut(
         period=rng.period,
         range=range_out(rng),
@@ -196,9 +198,10 @@ class HeatmapOut(BaseModel):
 @router.get("/heatmap", response_model=HeatmapOut, summary="Plays and ms by weekday and hour")
 async def heatmap(a: AnalyticsDep, params: Range) -> HeatmapOut:
     rng = await a.resolve(params)
-    summary = summarise(await a.day_docs(rng, ()), ())
+    summary = await a.summary(rng)
+    heat = summary.heat
     cells = [
-        HeatCell(weekday=w, hour=h, plays=summary.heat[w][h][0], ms=summary.heat[w][h][1])
+        HeatCell(weekday=w, hour=h, plays=heat[w][h][0], ms=heat[w][h][1])
         for w in range(7)
         for h in range(24)
     ]
@@ -306,8 +309,8 @@ async def compare(
         rng_b = await a.previous_range(rng_a)
     else:
         rng_b = await a.resolve(RangeParams(None, compare_start, compare_end, params.tz))
-    sa = summarise(await a.day_docs(rng_a, ("t", "a")), ("t", "a"))
-    sb = summarise(await a.day_docs(rng_b, ("t", "a")), ("t", "a"))
+    sa = await a.summary(rng_a, ("t", "a"))
+    sb = await a.summary(rng_b, ("t", "a"))
     ta, tb = _totals(sa), _totals(sb)
     return CompareOut(
         time_zone=rng_a.tz.key,
@@ -398,46 +401,25 @@ class DiscoveryOut(BaseModel):
 async def discovery(a: AnalyticsDep, params: Range) -> DiscoveryOut:
     """A track or artist is new in the range when its first counted play ever is in it."""
     rng = await a.resolve(params)
-    first_of: dict[str, dict[str, date]]
     if a.from_rollups(rng):
-        history = await a.store.day_docs(a.user.id, "0000", rng.days[-1].isoformat(), ("t", "a"))
-        since = rng.days[0].isoformat()
-        first_of = {
-            s: {k: date.fromisoformat(d) for k, d in first_days(history, s).items() if d >= since}
-            for s in ("t", "a")
-        }
+        summary, new_by_bucket, new_plays = await _discovery_from_rollups(a, rng)
     else:
-        plays = await a.store.plays_started_in(a.user.id, None, rng.end, counted_only=True)
-        first_of = {
-            s: {k: local_day(t, rng.tz) for k, t in firsts.items() if t >= rng.start}
-            for s, firsts in first_starts(plays).items()
-        }
-    in_range = {s: set(first_of[s]) for s in first_of}
-    summary = summarise(await a.day_docs(rng, ("t", "a")), ("t", "a"))
+        summary, new_by_bucket, new_plays = await _discovery_from_plays(a, rng)
 
     def discovered(section: str) -> Discovered:
-        counters = summary.counters[section]
-        plays = sum(counters[k][0] for k in in_range[section] if k in counters)
-        return Discovered(
-            new=len(in_range[section]), new_plays=plays, new_play_share=share(plays, summary.plays)
-        )
+        new = sum(counts.get(section, 0) for counts in new_by_bucket.values())
+        plays = new_plays[section]
+        return Discovered(new=new, new_plays=plays, new_play_share=share(plays, summary.plays))
 
-    timeline = []
-    for bucket in trend_buckets(rng):
-        counts = {
-            s: sum(
-                1 for d in first_of[s].values() if bucket_label(d, rng.granularity) == bucket.label
-            )
-            for s in ("t", "a")
-        }
-        timeline.append(
-            DiscoveryPoint(
-                label=bucket.label,
-                start=bucket.start,
-                new_tracks=counts["t"],
-                new_artists=counts["a"],
-            )
+    timeline = [
+        DiscoveryPoint(
+            label=bucket.label,
+            start=bucket.start,
+            new_tracks=new_by_bucket.get(bucket.label, {}).get("t", 0),
+            new_artists=new_by_bucket.get(bucket.label, {}).get("a", 0),
         )
+        for bucket in trend_buckets(rng)
+    ]
     return DiscoveryOut(
         period=rng.period,
         range=range_out(rng),
@@ -446,6 +428,64 @@ async def discovery(a: AnalyticsDep, params: Range) -> DiscoveryOut:
         artists=discovered("a"),
         timeline=timeline,
     )
+
+
+NewByBucket = dict[str, dict[str, int]]  # bucket label → section → keys first heard in it
+
+
+async def _discovery_from_rollups(
+    a: AnalyticsDep, rng: ResolvedRange
+) -> tuple[Summary, NewByBucket, dict[str, int]]:
+    """Keys of the range's rollups (in time order, at the timeline's granularity) that no
+    earlier rollup has: the history before the range is read as whole years and months."""
+    first, last = rng.days[0], rng.days[-1]
+    sections = ("t", "a")
+    earliest, _, _ = await a.store.rollup_bounds(a.user.id)
+    before = []
+    if earliest is not None and earliest < first:
+        before = await a.store.rollups(
+            a.user.id, earliest, first - timedelta(days=1), sections, Level.YEAR
+        )
+    top = Level.MONTH if rng.granularity is Granularity.MONTH else Level.DAY
+    ordered = await a.store.rollups(a.user.id, first, last, sections, top)
+    summary = Summary(merge(ordered, first, last, sections))
+    by_bucket: NewByBucket = {}
+    new_plays: dict[str, int] = {}
+    for section in sections:
+        seen = merge_counters([r.sections[section] for r in before])
+        fresh_ids = []
+        for rollup, fresh in new_keys_by_rollup(seen, ordered, section):
+            if len(fresh):
+                label = bucket_label(rollup.first, rng.granularity)
+                slot = by_bucket.setdefault(label, {})
+                slot[section] = slot.get(section, 0) + len(fresh)
+                fresh_ids.append(fresh)
+        new_plays[section] = summary.ranked(section).plays_of(
+            np.concatenate(fresh_ids) if fresh_ids else np.zeros(0, dtype=np.int64)
+        )
+    return summary, by_bucket, new_plays
+
+
+async def _discovery_from_plays(
+    a: AnalyticsDep, rng: ResolvedRange
+) -> tuple[Summary, NewByBucket, dict[str, int]]:
+    plays = await a.store.plays_started_in(a.user.id, None, rng.end, counted_only=True)
+    summary = await a.summary(rng, ("t", "a"))
+    by_bucket: NewByBucket = {}
+    new_plays: dict[str, int] = {}
+    for section, firsts in first_starts(plays).items():
+        ranking = summary.ranked(section)
+        total = 0
+        for key, started in firsts.items():
+            if started < rng.start:
+                continue
+            slot = by_bucket.setdefault(
+                bucket_label(local_day(started, rng.tz), rng.granularity), {}
+            )
+            slot[section] = slot.get(section, 0) + 1
+            total += ranking.counts(key)[0]
+        new_plays[section] = total
+    return summary, by_bucket, new_plays
 
 
 class RollupStatusOut(BaseModel):
@@ -459,14 +499,14 @@ class RollupStatusOut(BaseModel):
 @router.get("/rollup-status", response_model=RollupStatusOut, summary="State of the rollups")
 async def rollup_status(request: Request, a: AnalyticsDep) -> RollupStatusOut:
     first, last, count = await a.store.rollup_bounds(a.user.id)
-    first_start, last_end = await a.store.play_bounds(a.user.id)
+    first_start, last_end = await a.store.play_bounds(a.user.id, a.saved_zone)
     tz = (await a.resolve(RangeParams("week", None, None, None))).tz
     history = 0
     if first_start is not None and last_end is not None:
         history = (local_day(last_end, tz) - local_day(first_start, tz)).days + 1
     span = 0
     if first and last:
-        span = (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
+        span = (last - first).days + 1
     pipeline: Pipeline = request.app.state.pipeline
     jobs = RollupBuildJobs(request.app.state.store)
     return RollupStatusOut(

@@ -1,11 +1,12 @@
 """Where an analytics request's figures come from: rollups when exact, raw plays otherwise.
 
-Day rollups are per LOCAL day in the user's SAVED zone. A request is served from them when its
-zone is the saved one and its range is whole local days (every named period is). Otherwise —
-another ``tz`` (a day boundary moves, so no day document can be split), or a custom range that
-starts or ends mid-day — the figures are computed from the raw plays of the range, fetched with
-an indexed ``(user_id, ended_at)`` range ``$match`` (see ``echostats.store.analytics``) and
-turned into day documents in the requested zone by the same domain code the aggregator uses.
+Rollups are per LOCAL day, month and year in the user's SAVED zone. A request is served from
+them when its zone is the saved one and its range is whole local days (every named period is):
+the few rollups tiling the range are read and merged. Otherwise — another ``tz`` (a day boundary
+moves, so no rollup can be split), or a custom range that starts or ends mid-day — the figures
+are computed from the raw plays of the range, fetched with an indexed ``(user_id, ended_at)``
+range (see ``echostats.store.analytics``) and summed into rollups in the requested zone by the
+same domain code the aggregator uses.
 Cost of that path: one read of every play that ended after the range start (a week: a few
 hundred plays, milliseconds; all of ten years in another zone: the whole history, seconds).
 UTC-hour rollups would make every zone exact but multiply rollup writes and reads by 24, for
@@ -18,12 +19,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Query, Request
 
 from echostats.api.auth import CurrentUser
-from echostats.domain.analytics import Ranked, day_documents
-from echostats.domain.periods import PeriodError, ResolvedRange, local_day, resolve_range
+from echostats.domain.analytics import Summary, summarise_plays
+from echostats.domain.periods import PeriodError, ResolvedRange, local_day, parse_tz, resolve_range
+from echostats.domain.ranking import Ranked
+from echostats.domain.rollups import Level, merge
 from echostats.errors import Unprocessable
 from echostats.store.analytics import AnalyticsStore, image_url
 from echostats.store.users import User
@@ -85,27 +89,30 @@ class Analytics:
     async def earliest_day(self, zone: str) -> date | None:
         if zone == self.user.time_zone:
             first, _, _ = await self.store.rollup_bounds(self.user.id)
-            return date.fromisoformat(first) if first else None
-        first_start, _ = await self.store.play_bounds(self.user.id)
-        if first_start is None:
-            return None
+            return first
         try:
-            return local_day(first_start, resolve_range(tz=zone, now=self.now).tz)
+            tz = resolve_range(tz=zone, now=self.now).tz
         except PeriodError as exc:
             raise Unprocessable(str(exc)) from None
+        first_start, _ = await self.store.play_bounds(self.user.id, self.saved_zone)
+        return local_day(first_start, tz) if first_start is not None else None
+
+    @property
+    def saved_zone(self) -> ZoneInfo:
+        return parse_tz(self.user.time_zone)
 
     def from_rollups(self, rng: ResolvedRange) -> bool:
         return rng.whole_days and rng.tz.key == self.user.time_zone
 
-    async def day_docs(self, rng: ResolvedRange, sections: Sequence[str]) -> list[dict[str, Any]]:
+    async def summary(self, rng: ResolvedRange, sections: Sequence[str] = ()) -> Summary:
+        first, last = rng.days[0], rng.days[-1]
         if self.from_rollups(rng):
-            return await self.store.day_docs(
-                self.user.id, rng.days[0].isoformat(), rng.days[-1].isoformat(), sections
-            )
+            rollups = await self.store.rollups(self.user.id, first, last, sections, Level.YEAR)
+            return Summary(merge(rollups, first, last, sections))
         plays = await self.store.plays_started_in(
             self.user.id, rng.start, rng.end, counted_only=True
         )
-        return day_documents(plays, rng.tz)
+        return summarise_plays(plays, rng.tz, first, last, sections)
 
     async def previous_range(self, rng: ResolvedRange) -> ResolvedRange:
         """The range of equal length just before ``rng`` (whole days when ``rng`` has them)."""

@@ -1,10 +1,11 @@
 """``/api/v1/history``: the user's plays, newest first, filtered; export; delete one play.
 
-Every query is ``user_id`` equality plus the ``(user_id, ended_at)`` index walked newest first
-(pinned with ``hint``: given a choice, the embedded server may pick the dedup index and sort in
-memory). Filters other than the range are checked on the documents the walk meets, so a
-selective ``q`` scans further but never sorts. ``start``/``end`` select by ``played_at`` (the
-start); ``ended_at >= start`` bounds the walk exactly, since a play ends after it starts.
+Every query is ``user_id`` equality plus the ``(user_id, ended_at)`` index. The unfiltered page
+reads only the days holding it (the history timeline says which); filters are checked on every
+play from the range start on and counted, so a filtered page costs a walk of that range.
+``start``/``end`` select by ``played_at`` (the start); ``ended_at >= start`` bounds the walk
+exactly, since a play ends after it starts. No query is pinned with ``hint``: the embedded
+server then scans the index's whole ``user_id`` prefix instead of the range.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from actors.facade import Pipeline
 from echostats.api.auth import CurrentUser
 from echostats.domain.periods import PeriodError, resolve_range
 from echostats.errors import NotFound, Unprocessable
-from echostats.store.analytics import AnalyticsStore, HistoryQuery, image_url, stream_plays
+from echostats.store.analytics import AnalyticsStore, HistoryQuery, image_url, walk_plays
 
 router = APIRouter(prefix="/api/v1/history", tags=["history"])
 
@@ -274,7 +275,7 @@ async def export(
     format: Literal["json", "csv", "listenbrainz"] = "json",  # noqa: A002 - the API's name
 ) -> StreamingResponse:
     """Every stored play, oldest first, written as it is read (never built whole in memory)."""
-    docs = stream_plays(request.app.state.store, {"user_id": user.id}, newest_first=False)
+    docs = walk_plays(request.app.state.store, user.id, newest_first=False)
     return StreamingResponse(
         _lines(docs, format),
         media_type=MEDIA[format],

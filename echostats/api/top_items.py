@@ -13,9 +13,10 @@ from pydantic import BaseModel
 from echostats.api.analytics import genre_counts
 from echostats.api.analytics_models import RangeOut, TopItem, TopPage, range_out
 from echostats.api.analytics_source import AnalyticsDep, Range
-from echostats.domain.analytics import Ranked, page_of, summarise
+from echostats.domain.analytics import page_of
 from echostats.domain.periods import PeriodError, parse_tz
 from echostats.domain.plays import NAME_KEY_PREFIX, TRACK_URI_PREFIX, Play
+from echostats.domain.ranking import Ranked
 from echostats.errors import NotFound, Unprocessable
 from echostats.store.analytics import image_url
 
@@ -28,7 +29,7 @@ ItemId = Annotated[str, Path(min_length=1, max_length=300)]
 
 async def _top(a: AnalyticsDep, params: Range, section: str, page: int, limit: int) -> TopPage:
     rng = await a.resolve(params)
-    summary = summarise(await a.day_docs(rng, (section,)), (section,))
+    summary = await a.summary(rng, (section,))
     ranked = summary.ranked(section)
     chunk, pages = page_of(ranked, page, limit)
     items = await a.top_items(section, chunk, (page - 1) * limit + 1)
@@ -78,7 +79,7 @@ async def genres(a: AnalyticsDep, params: Range) -> GenresOut:
     provides them). Artists with no genres known are reported as ``unknown``, never guessed;
     an artist's plays count for each of its genres, so percentages are of all genre credits."""
     rng = await a.resolve(params)
-    summary = summarise(await a.day_docs(rng, ("a",)), ("a",))
+    summary = await a.summary(rng, ("a",))
     counts = await genre_counts(a, summary)
     whole = sum(g.play_count for g in counts)
     return GenresOut(

@@ -1,123 +1,84 @@
-"""Analytics maths over rollup day documents: one pass sums what every analytics route needs.
+"""Analytics maths over merged rollups: what every analytics route computes from a range.
 
-Every route reads a list of day documents (the ``rollups`` format of ``domain.rollups``). They
-come either from the ``rollups`` collection (saved zone, whole days) or are built here from raw
-plays with ``day_documents`` (another zone, partial-day edges). Both go through the same
-``summarise``, so the two paths cannot disagree about what a figure means.
+Every route reads a ``Merged`` sum of rollups. It comes either from the stored rollups (saved
+zone, whole days) or from rollups built here from raw plays (another zone, partial-day edges)
+by the same ``domain.rollups`` code the aggregator uses, so the two paths cannot disagree
+about what a figure means.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from typing import Any
+from functools import cached_property
 
 from echostats.domain.plays import Play, play_artist_keys
-from echostats.domain.rollups import decode_key, increments
-
-SECTIONS = ("t", "a", "al")  # tracks, artists, albums: the counter sections of a day document
-
-
-class DayDocuments:
-    """Accumulates counted plays into nested day documents, exactly as the aggregator's
-    ``$inc`` updates would leave them (zero counters aside)."""
-
-    def __init__(self, tz: tzinfo) -> None:
-        self._tz = tz
-        self._days: dict[str, dict[str, Any]] = {}
-
-    def add(self, plays: Iterable[Play]) -> None:
-        for day, inc in increments(plays, self._tz).items():
-            doc = self._days.setdefault(day, {"day": day})
-            for path, value in inc.items():
-                parts = path.split(".")
-                if len(parts) == 1:
-                    doc[path] = doc.get(path, 0) + value
-                    continue
-                slot = doc.setdefault(parts[0], {}).setdefault(parts[1], {})
-                slot[parts[2]] = slot.get(parts[2], 0) + value
-
-    def documents(self) -> list[dict[str, Any]]:
-        return [self._days[day] for day in sorted(self._days)]
+from echostats.domain.ranking import Ranked, Ranking
+from echostats.domain.rollups import SECTIONS, Level, Merged, build, merge
 
 
-def day_documents(plays: Iterable[Play], tz: tzinfo) -> list[dict[str, Any]]:
-    """Day documents (nested, as the store holds them) for counted ``plays`` in zone ``tz``."""
-    acc = DayDocuments(tz)
-    acc.add(plays)
-    return acc.documents()
-
-
-@dataclass(frozen=True, slots=True)
-class Ranked:
-    key: str
-    plays: int
-    ms: int
-
-
-@dataclass
 class Summary:
-    """Sums of a run of day documents. Counters hold ``[plays, ms]``; zero entries are dropped
-    by ``ranked`` (deletions leave counters at zero in the store)."""
+    """The figures of one range, from a ``Merged`` sum of rollups."""
 
-    plays: int = 0
-    ms: int = 0
-    by_day: dict[str, list[int]] = field(default_factory=dict)
-    hours: list[list[int]] = field(default_factory=lambda: [[0, 0] for _ in range(24)])
-    weekdays: list[list[int]] = field(default_factory=lambda: [[0, 0] for _ in range(7)])
-    # heat[weekday][hour]: a play's hour and day come from the same local start instant.
-    heat: list[list[list[int]]] = field(
-        default_factory=lambda: [[[0, 0] for _ in range(24)] for _ in range(7)]
-    )
-    counters: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    def __init__(self, merged: Merged) -> None:
+        self.merged = merged
 
-    def ranked(self, section: str) -> list[Ranked]:
-        live = [Ranked(k, p, m) for k, (p, m) in self.counters.get(section, {}).items() if p > 0]
-        live.sort(key=lambda r: (-r.plays, -r.ms, r.key))
-        return live
+    @property
+    def plays(self) -> int:
+        return self.merged.plays
+
+    @property
+    def ms(self) -> int:
+        return self.merged.ms
+
+    @cached_property
+    def _rankings(self) -> dict[str, Ranking]:
+        return {s: Ranking(c) for s, c in self.merged.sections.items()}
+
+    def ranked(self, section: str) -> Ranking:
+        return self._rankings[section]
 
     @property
     def active_days(self) -> list[date]:
-        return sorted(date.fromisoformat(d) for d, (p, _) in self.by_day.items() if p > 0)
+        return self.merged.active_days()
+
+    def day_totals(self, days: Iterable[date]) -> tuple[int, int]:
+        plays = ms = 0
+        first, count = self.merged.first, len(self.merged.days)
+        for day in days:
+            index = (day - first).days
+            if 0 <= index < count:
+                plays += int(self.merged.days[index][0])
+                ms += int(self.merged.days[index][1])
+        return plays, ms
+
+    @property
+    def hours(self) -> list[tuple[int, int]]:
+        return [(int(p), int(m)) for p, m in self.merged.hours()]
+
+    @property
+    def weekdays(self) -> list[tuple[int, int]]:
+        return [(int(p), int(m)) for p, m in self.merged.weekdays()]
+
+    @property
+    def heat(self) -> list[list[tuple[int, int]]]:
+        cells = self.merged.heat.reshape(7, 24, 2)
+        return [[(int(p), int(m)) for p, m in row] for row in cells]
 
 
-def summarise(docs: Iterable[Mapping[str, Any]], sections: Sequence[str] = SECTIONS) -> Summary:
-    out = Summary(counters={s: {} for s in sections})
-    for doc in docs:
-        day = str(doc["day"])
-        plays, ms = int(doc.get("plays", 0)), int(doc.get("ms", 0))
-        out.plays += plays
-        out.ms += ms
-        slot = out.by_day.setdefault(day, [0, 0])
-        slot[0] += plays
-        slot[1] += ms
-        weekday = date.fromisoformat(day).weekday()
-        out.weekdays[weekday][0] += plays
-        out.weekdays[weekday][1] += ms
-        for hour, counts in (doc.get("h") or {}).items():
-            p, m = int(counts.get("p", 0)), int(counts.get("ms", 0))
-            out.hours[int(hour)][0] += p
-            out.hours[int(hour)][1] += m
-            cell = out.heat[weekday][int(hour)]
-            cell[0] += p
-            cell[1] += m
-        for section in sections:
-            target = out.counters[section]
-            for encoded, counts in (doc.get(section) or {}).items():
-                key = decode_key(encoded)
-                entry = target.get(key)
-                if entry is None:
-                    entry = target[key] = [0, 0]
-                entry[0] += int(counts.get("p", 0))
-                entry[1] += int(counts.get("ms", 0))
-    return out
+def summarise_plays(
+    plays: Iterable[Play], tz: tzinfo, first: date, last: date, sections: Sequence[str] = SECTIONS
+) -> Summary:
+    """The raw-play path: counted ``plays`` summed per local day in ``tz`` exactly as the
+    aggregator sums them, so both paths agree on what every figure means."""
+    return Summary(merge(build(plays, tz, (Level.DAY,)), first, last, sections))
 
 
-def page_of(items: Sequence[Any], page: int, limit: int) -> tuple[list[Any], int]:
+def page_of(ranking: Ranking, page: int, limit: int) -> tuple[list[Ranked], int]:
     """One page (1-based) and the page count; a page past the end is empty, not an error."""
-    pages = (len(items) + limit - 1) // limit
-    return list(items[(page - 1) * limit : page * limit]), pages
+    pages = (len(ranking) + limit - 1) // limit
+    return ranking.window((page - 1) * limit, limit), pages
 
 
 # --- compare -----------------------------------------------------------------------------------
@@ -133,28 +94,23 @@ class Movement:
 
 
 def rank_changes(
-    a: Sequence[Ranked], b: Sequence[Ranked], top_n: int
+    a: Ranking, b: Ranking, top_n: int
 ) -> tuple[list[Movement], list[Movement], list[Movement]]:
     """Climbers (better rank in A than in B), fallers and new entries (not played in B at all),
     among A's top ``top_n`` (fallers: among B's top ``top_n``); biggest movements first."""
-    rank_a = {r.key: i + 1 for i, r in enumerate(a)}
-    rank_b = {r.key: i + 1 for i, r in enumerate(b)}
-    plays_a = {r.key: r.plays for r in a}
-    plays_b = {r.key: r.plays for r in b}
-
-    def move(key: str) -> Movement:
-        return Movement(
-            key, rank_a.get(key), rank_b.get(key), plays_a.get(key, 0), plays_b.get(key, 0)
-        )
-
     climbers, new = [], []
-    for r in a[:top_n]:
-        before = rank_b.get(r.key)
+    for rank, r in enumerate(a.top(top_n), start=1):
+        before = b.rank_of(r.key)
+        move = Movement(r.key, rank, before, r.plays, b.counts(r.key)[0])
         if before is None:
-            new.append(move(r.key))
-        elif before > rank_a[r.key]:
-            climbers.append(move(r.key))
-    fallers = [move(r.key) for r in b[:top_n] if rank_a.get(r.key, len(a) + 1) > rank_b[r.key]]
+            new.append(move)
+        elif before > rank:
+            climbers.append(move)
+    fallers = []
+    for rank, r in enumerate(b.top(top_n), start=1):
+        now = a.rank_of(r.key)
+        if (now or len(a) + 1) > rank:
+            fallers.append(Movement(r.key, now, rank, a.counts(r.key)[0], r.plays))
     climbers.sort(key=lambda m: (-((m.rank_b or 0) - (m.rank_a or 0)), m.rank_a or 0, m.key))
     big = len(a) + len(b) + 2
     fallers.sort(key=lambda m: (-((m.rank_a or big) - (m.rank_b or 0)), m.rank_b or 0, m.key))
@@ -162,21 +118,6 @@ def rank_changes(
 
 
 # --- discovery -----------------------------------------------------------------------------------
-
-
-def first_days(docs: Iterable[Mapping[str, Any]], section: str) -> dict[str, str]:
-    """Key → the first local day it has a counted play on (docs in any order)."""
-    first: dict[str, str] = {}
-    for doc in docs:
-        day = str(doc["day"])
-        for encoded, counts in (doc.get(section) or {}).items():
-            if int(counts.get("p", 0)) <= 0:
-                continue
-            key = decode_key(encoded)
-            seen = first.get(key)
-            if seen is None or day < seen:
-                first[key] = day
-    return first
 
 
 def first_starts(plays: Iterable[Play]) -> dict[str, dict[str, datetime]]:

@@ -1,8 +1,8 @@
 """Read side of analytics: rollup day documents, raw plays by range, display names and catalog.
 
-Every query here starts with an equality on ``user_id`` and a range or sort that a declared
-compound index covers (``rollups.user_day``, ``plays.user_ended``, ``plays.user_track_ended``);
-the plans are checked by ``tests/store/test_analytics_plans.py``.
+Rollups are read by ``_id`` (``store.rollups``). Every plays query starts with an equality on
+``user_id`` and a range or sort that a declared compound index covers (``plays.user_ended``,
+``plays.user_track_ended``); the plans are checked by ``tests/store/test_analytics_plans.py``.
 
 Raw-play range queries bound ``ended_at`` from below only: a play starts at or before it ends,
 so ``ended_at >= start`` is exact, but an offline play can end (be reported) days after it
@@ -20,22 +20,29 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError
 
+from echostats.domain.history import first_active_day, history_window, last_active_day
 from echostats.domain.plays import Play, album_key, artist_key, from_document
+from echostats.domain.rollups import Level, Rollup, cover
 from echostats.store.database import Store
+from echostats.store.rollups import RollupStore
 
 Document = dict[str, Any]
 HistoryQuery = dict[str, Any]  # a plays filter starting with ``user_id`` equality
 DUPLICATE_KEY = 11000
 USER_ENDED = [("user_id", ASCENDING), ("ended_at", DESCENDING)]
-USER_DAY = [("user_id", ASCENDING), ("day", ASCENDING)]
-# Names are harvested from plays in pages this large (documents, projected to names only).
-HARVEST_BATCH = 2_000
+# Newest first; plays ending in the same millisecond keep one order across pages.
+NEWEST_FIRST = [("user_id", ASCENDING), ("ended_at", DESCENDING), ("_id", DESCENDING)]
+# Plays are walked in ended_at windows this long at first, doubling up to the maximum.
+WALK_FIRST_SPAN = timedelta(days=7)
+WALK_MAX_SPAN = timedelta(days=90)
+LONGEST_PLAY = timedelta(days=2)
+ONE_DAY = timedelta(days=1)
 _NAME_FIELDS = {
     "track_key": 1,
     "track_id": 1,
@@ -84,52 +91,55 @@ def _harvest(doc: Mapping[str, Any]) -> list[tuple[str, str, DisplayName]]:
 class AnalyticsStore:
     def __init__(self, store: Store) -> None:
         self._plays = store["plays"]
-        self._rollups = store["rollups"]
+        self._rollup_store = RollupStore(store)
         self._names = store["names"]
         self._store = store
 
-    # --- rollups ---------------------------------------------------------------------------------
+    # --- rollups -------------------------------------------------------------------------------
 
-    async def day_docs(
-        self, user_id: str, first: str, last: str, sections: Sequence[str]
-    ) -> list[Document]:
-        """Day documents of ``[first, last]`` (ISO local days) with only the sections asked for."""
-        projection = {"day": 1, "plays": 1, "ms": 1, "h": 1, "_id": 0}
-        projection.update(dict.fromkeys(sections, 1))
-        cursor = self._rollups.find(
-            {"user_id": user_id, "day": {"$gte": first, "$lte": last}}, projection
-        ).hint(USER_DAY)
-        return await cursor.to_list()
+    async def rollups(
+        self, user_id: str, first: date, last: date, sections: Sequence[str], top: Level
+    ) -> list[Rollup]:
+        """The stored rollups tiling ``[first, last]`` (local days), in time order."""
+        return await self._rollup_store.load(user_id, cover(first, last, top), sections)
 
-    async def rollup_bounds(self, user_id: str) -> tuple[str | None, str | None, int]:
-        """First and last rollup day with plays, and how many days have plays."""
-        query = {"user_id": user_id, "plays": {"$gt": 0}}
-        first = await self._rollups.find_one(query, {"day": 1}, sort=USER_DAY, hint=USER_DAY)
-        if first is None:
-            return None, None, 0
-        last = await self._rollups.find_one(
-            query, {"day": 1}, sort=[("user_id", ASCENDING), ("day", DESCENDING)], hint=USER_DAY
-        )
-        count = await self._rollups.count_documents(query, hint=USER_DAY)
-        return str(first["day"]), str(last["day"]) if last else None, count
+    async def rollup_bounds(self, user_id: str) -> tuple[date | None, date | None, int]:
+        """First and last local day with counted plays, and how many days have them."""
+        return await self._rollup_store.bounds(user_id)
 
     # --- raw plays -------------------------------------------------------------------------------
 
-    async def play_bounds(self, user_id: str) -> tuple[datetime | None, datetime | None]:
-        """Earliest start and latest end of the user's counted plays (what all_time covers, the
-        same plays the day rollups hold)."""
-        first = await self._plays.find_one(
-            {"user_id": user_id, "counted": True},
-            {"started_at": 1},
-            sort=[("ended_at", ASCENDING)],
-            hint=USER_ENDED,
-        )
-        last = await self._plays.find_one(
-            {"user_id": user_id}, {"ended_at": 1}, sort=[("ended_at", DESCENDING)], hint=USER_ENDED
-        )
-        if first is None or last is None:
+    async def play_bounds(
+        self, user_id: str, saved_zone: tzinfo
+    ) -> tuple[datetime | None, datetime | None]:
+        """Earliest start of the user's counted plays (what all_time covers, the same plays the
+        rollups hold) and latest end of any play. The rollups say which local day and the
+        timeline which UTC day hold them, so only those days' plays are read."""
+        first_day, _, _ = await self._rollup_store.bounds(user_id)
+        timeline = await self._rollup_store.levels(user_id, Level.ENDED)
+        last_end_day = last_active_day(timeline)
+        if first_day is None or last_end_day is None:
             return None, None
-        return first["started_at"], last["ended_at"]
+        lo = datetime.combine(first_day, time(), saved_zone)
+        hi = datetime.combine(first_day + timedelta(days=1), time(), saved_zone)
+        # A play ends ms_played after it starts: never days later.
+        first = await self._plays.find(
+            {
+                "user_id": user_id,
+                "counted": True,
+                "ended_at": {"$gte": lo, "$lt": hi + LONGEST_PLAY},
+                "started_at": {"$gte": lo, "$lt": hi},
+            },
+            {"started_at": 1},
+        ).to_list()
+        day_start = datetime.combine(last_end_day, time(), UTC)
+        last = await self._plays.find(
+            {"user_id": user_id, "ended_at": {"$gte": day_start, "$lt": day_start + ONE_DAY}},
+            {"ended_at": 1},
+        ).to_list()
+        if not first or not last:
+            return None, None
+        return min(d["started_at"] for d in first), max(d["ended_at"] for d in last)
 
     async def plays_started_in(
         self, user_id: str, start: datetime | None, end: datetime, *, counted_only: bool
@@ -141,14 +151,14 @@ class AnalyticsStore:
             query["started_at"]["$gte"] = start
         if counted_only:
             query["counted"] = True
-        cursor = self._plays.find(query, {"_id": 0, "batch": 0}).hint(USER_ENDED)
+        cursor = self._plays.find(query, {"_id": 0, "batch": 0})
         return [from_document(doc) async for doc in cursor]
 
     async def track_plays(self, user_id: str, track_key: str) -> list[Play]:
         """Counted plays of one track (the dedup index covers user + track key)."""
         cursor = self._plays.find(
             {"user_id": user_id, "track_key": track_key, "counted": True}, {"_id": 0, "batch": 0}
-        ).hint([("user_id", ASCENDING), ("track_key", ASCENDING), ("ended_at", ASCENDING)])
+        )
         return [from_document(doc) async for doc in cursor]
 
     async def artist_plays(
@@ -161,23 +171,44 @@ class AnalyticsStore:
             query["artist_ids"] = artist_id
         else:
             query["artist_names"] = {"$regex": f"^{re.escape(name or '')}$", "$options": "i"}
-        cursor = self._plays.find(query, {"_id": 0, "batch": 0}).hint(USER_ENDED)
+        cursor = self._plays.find(query, {"_id": 0, "batch": 0})
         return [from_document(doc) async for doc in cursor]
 
     async def history_page(
         self, query: HistoryQuery, skip: int, limit: int
     ) -> tuple[list[Document], int]:
-        """One page newest first, and how many plays match."""
+        """One page newest first, and how many plays match. Filtered pages walk and count every
+        matching play (the server has no index for the filters); the unfiltered page, the one
+        people open, reads only the days that hold it (``_recent_page``)."""
+        if set(query) == {"user_id"}:
+            return await self._recent_page(str(query["user_id"]), skip, limit)
         cursor = (
             self._plays.find(query, {"batch": 0, "counted": 0})
-            .sort([("user_id", ASCENDING), ("ended_at", DESCENDING)])
-            .hint(USER_ENDED)
+            .sort(NEWEST_FIRST)
             .skip(skip)
             .limit(limit)
         )
         docs = await cursor.to_list()
-        total = await self._plays.count_documents(query, hint=USER_ENDED)
+        total = await self._plays.count_documents(query)
         return docs, total
+
+    async def _recent_page(self, user_id: str, skip: int, limit: int) -> tuple[list[Document], int]:
+        """The history timeline counts plays per UTC day of their end, so the days holding rows
+        ``skip .. skip + limit - 1`` are known before any play is read, and only those days'
+        plays are fetched and sorted."""
+        window = history_window(await self._rollup_store.levels(user_id, Level.ENDED), skip, limit)
+        if window.lo is None or window.hi is None:
+            return [], window.total
+        cursor = (
+            self._plays.find(
+                {"user_id": user_id, "ended_at": {"$gte": window.lo, "$lt": window.hi}},
+                {"batch": 0, "counted": 0},
+            )
+            .sort(NEWEST_FIRST)
+            .skip(window.skip)
+            .limit(limit)
+        )
+        return await cursor.to_list(), window.total
 
     # --- display names ---------------------------------------------------------------------------
 
@@ -199,20 +230,13 @@ class AnalyticsStore:
     async def _fill(self, user_id: str, kind: str, missing: list[str]) -> dict[str, DisplayName]:
         todo = set(missing)
         harvested: dict[tuple[str, str], DisplayName] = {}
-        cursor = (
-            self._plays.find({"user_id": user_id}, _NAME_FIELDS)
-            .sort([("user_id", ASCENDING), ("ended_at", DESCENDING)])
-            .hint(USER_ENDED)
-            .batch_size(HARVEST_BATCH)
-        )
-        async for doc in cursor:
+        async for doc in walk_plays(self._store, user_id, _NAME_FIELDS, newest_first=True):
             for entry_kind, key, name in _harvest(doc):
                 harvested.setdefault((entry_kind, key), name)
                 if entry_kind == kind:
                     todo.discard(key)
             if not todo:
                 break
-        await cursor.close()
         # A key no play carries any more still gets an entry, so it never costs another walk.
         for key in todo:
             harvested[(kind, key)] = DisplayName(key, key, (), None)
@@ -263,16 +287,36 @@ def image_url(doc: Mapping[str, Any] | None) -> str | None:
     return None
 
 
-async def stream_plays(
-    store: Store, query: Mapping[str, Any], newest_first: bool = True
+async def walk_plays(
+    store: Store,
+    user_id: str,
+    projection: Mapping[str, Any] | None = None,
+    *,
+    newest_first: bool = True,
 ) -> AsyncIterator[Document]:
-    """Plays matching ``query`` (which starts with ``user_id``) one by one, in index order."""
-    direction = DESCENDING if newest_first else ASCENDING
-    cursor = (
-        store["plays"]
-        .find(dict(query))
-        .sort([("user_id", ASCENDING), ("ended_at", direction)])
-        .hint(USER_ENDED)
-    )
-    async for doc in cursor:
-        yield doc
+    """Every play of a user in ``ended_at`` order, read one bounded range at a time: given an
+    unbounded sort the embedded server reads and sorts every play before answering, so the
+    walk follows the history timeline in windows (7 days first, growing to at most 90), each a
+    range the ``(user_id, ended_at)`` index bounds."""
+    timeline = await RollupStore(store).levels(user_id, Level.ENDED)
+    newest, oldest = last_active_day(timeline), first_active_day(timeline)
+    if newest is None or oldest is None:
+        return
+    floor = datetime.combine(oldest, time(), UTC)
+    ceiling = datetime.combine(newest + ONE_DAY, time(), UTC)
+    order = [("user_id", ASCENDING), ("ended_at", DESCENDING if newest_first else ASCENDING)]
+    span = WALK_FIRST_SPAN
+    edge = ceiling if newest_first else floor
+    while floor < edge if newest_first else edge < ceiling:
+        lo, hi = (
+            (max(floor, edge - span), edge) if newest_first else (edge, min(ceiling, edge + span))
+        )
+        cursor = (
+            store["plays"]
+            .find({"user_id": user_id, "ended_at": {"$gte": lo, "$lt": hi}}, projection)
+            .sort([*order, ("_id", order[1][1])])
+        )
+        async for doc in cursor:
+            yield doc
+        edge = lo if newest_first else hi
+        span = min(span * 2, WALK_MAX_SPAN)

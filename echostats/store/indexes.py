@@ -42,7 +42,13 @@ INDEXES: tuple[CollectionIndexes, ...] = (
     ),
     CollectionIndexes(
         "rollups",
-        (IndexModel([("user_id", ASCENDING), ("day", ASCENDING)], unique=True, name="user_day"),),
+        # _id ("<user>|<level>|<period>") is the key; this lists one level of a user in order.
+        (
+            IndexModel(
+                [("user_id", ASCENDING), ("level", ASCENDING), ("period", ASCENDING)],
+                name="user_level_period",
+            ),
+        ),
     ),
     CollectionIndexes(
         "oauth_states",

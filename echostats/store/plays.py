@@ -1,9 +1,15 @@
-"""Stored plays and the rollup journal the aggregator writes through.
+"""Stored plays and the journal the aggregator writes through.
 
-Only the aggregator writes here. Every batch is journalled first (new play documents,
-replacements and the rollup increments it implies), then applied, then the journal entry is
-removed. Each step is idempotent, so after a crash the aggregator simply redoes every journal
-entry it finds: no play is lost or doubled and the rollups match the plays.
+Only the aggregator writes here. Every batch is journalled first (the new play documents, the
+replaced and deleted ones, the user's zone), then applied (plays written, rollups moved by what
+the journal implies), then the journal entry is removed. Each step is idempotent — duplicate
+inserts are ignored, and a rollup remembers the batches it took — so after a crash the
+aggregator simply redoes every journal entry it finds: no play is lost or doubled and the
+rollups match the plays.
+
+The play documents ride in the journal as ONE binary field of concatenated BSON: the embedded
+server then stores the entry without walking a thousand sub-documents, which made the journal
+as expensive as the plays themselves when it held them as an array.
 """
 
 from __future__ import annotations
@@ -13,17 +19,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bson import ObjectId
-from pymongo import UpdateOne
+import bson
+from bson import Binary, ObjectId
 from pymongo.errors import BulkWriteError
 
+from echostats.domain.periods import parse_tz
 from echostats.domain.plays import Play, from_document, to_document
+from echostats.domain.rollups import change
 from echostats.store.database import Store
+from echostats.store.rollups import RollupStore
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
-# A day document remembers the last batches applied to it; redoing one of those is a no-op.
-APPLIED_MEMORY = 32
 
 
 @dataclass(frozen=True)
@@ -47,11 +54,23 @@ def stored_play(doc: Mapping[str, Any]) -> StoredPlay:
     return StoredPlay(id=str(doc["_id"]), play=from_document(doc), counted=bool(doc["counted"]))
 
 
+def _pack(docs: Sequence[Mapping[str, Any]]) -> Binary:
+    return Binary(b"".join(bson.encode(doc) for doc in docs))
+
+
+def _unpack(raw: bytes | None) -> list[Document]:
+    return bson.decode_all(raw) if raw else []
+
+
+def _pairs(docs: Sequence[Mapping[str, Any]]) -> list[tuple[Play, bool]]:
+    return [(from_document(doc), bool(doc["counted"])) for doc in docs]
+
+
 class PlayStore:
     def __init__(self, store: Store) -> None:
         self._plays = store["plays"]
-        self._rollups = store["rollups"]
         self._journal = store["rollup_journal"]
+        self._rollups = RollupStore(store)
 
     async def in_window(self, user_id: str, lo: datetime, hi: datetime) -> list[StoredPlay]:
         """Plays of ``user_id`` that ended in ``[lo, hi]`` (the dedup candidates of a batch)."""
@@ -71,19 +90,22 @@ class PlayStore:
         batch: str,
         user_id: str,
         *,
+        tz: str,
         inserts: Sequence[Document] = (),
-        replacements: Sequence[Document] = (),
-        deletions: Sequence[str] = (),
-        increments: Mapping[str, Mapping[str, int]],
+        replacements: Sequence[tuple[Document, Document]] = (),
+        deletions: Sequence[Document] = (),
         now: datetime,
     ) -> Document:
+        """Record a batch before writing it. ``replacements`` are (stored, new) documents;
+        ``deletions`` the stored documents to remove."""
         entry: Document = {
             "_id": batch,
             "user_id": user_id,
-            "inserts": list(inserts),
-            "replacements": list(replacements),
-            "deletions": [ObjectId(d) for d in deletions],
-            "increments": {day: dict(fields) for day, fields in increments.items()},
+            "tz": tz,
+            "inserts": _pack(inserts),
+            "replaced": _pack([old for old, _ in replacements]),
+            "replacements": _pack([new for _, new in replacements]),
+            "deletions": _pack(deletions),
             "created_at": now,
         }
         await self._journal.insert_one(entry)
@@ -91,49 +113,31 @@ class PlayStore:
 
     async def apply(self, entry: Mapping[str, Any]) -> int:
         """Apply one journal entry (again, if need be); returns how many plays were new."""
+        inserts = _unpack(entry["inserts"])
+        replaced, replacements = _unpack(entry["replaced"]), _unpack(entry["replacements"])
+        deletions = _unpack(entry["deletions"])
         inserted = 0
-        if entry["inserts"]:
+        if inserts:
             try:
-                result = await self._plays.insert_many(entry["inserts"], ordered=False)
+                result = await self._plays.insert_many(inserts, ordered=False)
                 inserted = len(result.inserted_ids)
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 if any(err.get("code") != DUPLICATE_KEY for err in errors):
                     raise
                 inserted = int(exc.details.get("nInserted", 0))
-        for doc in entry["replacements"]:
+        for doc in replacements:
             await self._plays.replace_one({"_id": doc["_id"]}, doc)
-        if entry["deletions"]:
-            await self._plays.delete_many({"_id": {"$in": entry["deletions"]}})
-        await self._apply_increments(entry["user_id"], entry["_id"], entry["increments"])
+        if deletions:
+            await self._plays.delete_many({"_id": {"$in": [doc["_id"] for doc in deletions]}})
+        moves = change(
+            _pairs([*inserts, *replacements]),
+            _pairs([*replaced, *deletions]),
+            parse_tz(entry["tz"]),
+        )
+        await self._rollups.apply(entry["user_id"], entry["_id"], moves)
         await self._journal.delete_one({"_id": entry["_id"]})
         return inserted
-
-    async def _apply_increments(
-        self, user_id: str, batch: str, increments: Mapping[str, Mapping[str, int]]
-    ) -> None:
-        operations = [
-            UpdateOne(
-                {"user_id": user_id, "day": day, "applied": {"$ne": batch}},
-                {
-                    "$inc": dict(fields),
-                    "$push": {"applied": {"$each": [batch], "$slice": -APPLIED_MEMORY}},
-                },
-                upsert=True,
-            )
-            for day, fields in increments.items()
-            if fields
-        ]
-        if not operations:
-            return
-        try:
-            await self._rollups.bulk_write(operations, ordered=False)
-        except BulkWriteError as exc:
-            # A duplicate key here means the filter missed because the day already carries this
-            # batch (a redo after a crash): exactly the no-op we want.
-            errors = exc.details.get("writeErrors", [])
-            if any(err.get("code") != DUPLICATE_KEY for err in errors):
-                raise
 
     async def unfinished(self) -> list[Document]:
         """Journal entries a crash left behind, oldest first."""

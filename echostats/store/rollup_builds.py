@@ -1,4 +1,4 @@
-"""Storage of rollup rebuilds: the raw plays they read, the day documents they write, their job.
+"""The job documents of rollup rebuilds (the reading and writing is ``store.rollups``).
 
 Every job-document write of a rebuild is in ``RollupBuildJobs`` (one place, so it can move onto
 the shared job reporter without touching the builder).
@@ -6,20 +6,17 @@ the shared job reporter without touching the builder).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from pymongo import ASCENDING, DESCENDING, ReplaceOne
+from pymongo import DESCENDING
 
-from echostats.domain.plays import Play, from_document
 from echostats.store.database import Store
 from echostats.store.sync_jobs import SyncJobs
 
 Document = dict[str, Any]
 JOB_TYPE: Literal["rollup_build"] = "rollup_build"
 ACTIVE = ["pending", "running"]
-WRITE_BATCH = 500
 
 
 class RollupBuildJobs:
@@ -88,42 +85,3 @@ class RollupBuildJobs:
             sort=[("created_at", DESCENDING)],
         )
         return doc["completed_at"] if doc else None
-
-
-class RollupWriter:
-    """Reads every counted play of a user and replaces that user's day documents."""
-
-    def __init__(self, store: Store) -> None:
-        self._plays = store["plays"]
-        self._rollups = store["rollups"]
-
-    async def count_counted(self, user_id: str) -> int:
-        return await self._plays.count_documents({"user_id": user_id, "counted": True})
-
-    async def counted_plays(self, user_id: str) -> AsyncIterator[Play]:
-        cursor = self._plays.find(
-            {"user_id": user_id, "counted": True}, {"_id": 0, "batch": 0}
-        ).hint([("user_id", ASCENDING), ("ended_at", DESCENDING)])
-        async for doc in cursor:
-            yield from_document(doc)
-
-    async def replace_days(
-        self, user_id: str, docs: Sequence[Mapping[str, Any]], build_id: str
-    ) -> None:
-        """Each day is replaced whole (atomic per document); days no play fills any more go.
-
-        ``applied`` starts with the build id, so the journal's redo guard keeps working.
-        """
-        for offset in range(0, len(docs), WRITE_BATCH):
-            operations = [
-                ReplaceOne(
-                    {"user_id": user_id, "day": doc["day"]},
-                    {**doc, "user_id": user_id, "applied": [build_id]},
-                    upsert=True,
-                )
-                for doc in docs[offset : offset + WRITE_BATCH]
-            ]
-            await self._rollups.bulk_write(operations, ordered=False)
-        await self._rollups.delete_many(
-            {"user_id": user_id, "day": {"$nin": [doc["day"] for doc in docs]}}
-        )

@@ -18,9 +18,9 @@ from actors import topics
 from actors.facade import Pipeline
 from bench.export_generator import Truth, write_export, write_zip
 from echostats.domain.plays import Play, TimePrecision, from_document
-from echostats.domain.rollups import increments
 from echostats.settings import Settings
 from echostats.store import Store
+from tests.rollup_views import brute_view, stored_view
 from tests.signin import SignInWorld, signin_world
 
 pytestmark = pytest.mark.anyio
@@ -88,25 +88,12 @@ async def stored_plays(store: Store, uid: str) -> list[dict[str, Any]]:
 
 
 async def assert_rollups_match_plays(store: Store, uid: str) -> None:
-    plays = [from_document(d) for d in await stored_plays(store, uid) if d["counted"]]
-    expected = increments(plays, UTC)
-    docs = await store["rollups"].find({"user_id": uid}).to_list()
-
-    def flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, int]:
-        out: dict[str, int] = {}
-        for key, value in doc.items():
-            if isinstance(value, dict):
-                out.update(flatten(value, f"{prefix}{key}."))
-            elif isinstance(value, int) and value:
-                out[prefix + key] = value
-        return out
-
-    actual = {
-        d["day"]: flatten({k: v for k, v in d.items() if k in {"plays", "ms", "h", "t", "a", "al"}})
-        for d in docs
-    }
-    actual = {day: fields for day, fields in actual.items() if fields}
-    assert actual == {day: {k: v for k, v in f.items() if v} for day, f in expected.items()}
+    docs = await stored_plays(store, uid)
+    expected = brute_view([from_document(d) for d in docs if d["counted"]], UTC)
+    rollups = await store["rollups"].find({"user_id": uid}).to_list()
+    for level in ("d", "m", "y"):
+        assert stored_view(rollups, level) == expected, level
+    assert stored_view(rollups, "e")["plays"] == len(docs)
 
 
 def assert_report_matches(report: dict[str, Any], truth: Truth) -> None:

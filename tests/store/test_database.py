@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from echostats.store import Store
 from echostats.store.indexes import INDEXES, declared_index_names
-from echostats.store.migrations import Migration, current_version, migrate
+from echostats.store.migrations import MIGRATIONS, Migration, current_version, migrate
 
 pytestmark = pytest.mark.anyio
 
@@ -40,8 +40,11 @@ async def test_ttl_indexes_are_declared_for_expiring_collections(store: Store) -
         assert any("expireAfterSeconds" in index for index in info.values()), collection
 
 
+LATEST = max(m.version for m in MIGRATIONS)
+
+
 async def test_fresh_database_is_at_latest_schema_version(store: Store) -> None:
-    assert await current_version(store.db) == 1
+    assert await current_version(store.db) == LATEST
 
 
 async def test_migrations_run_once_in_order(store: Store) -> None:
@@ -54,11 +57,14 @@ async def test_migrations_run_once_in_order(store: Store) -> None:
 
         return apply
 
-    migrations = [Migration(3, "third", step(3)), Migration(2, "second", step(2))]
-    assert await migrate(store.db, [Migration(1, "first", step(1)), *migrations]) == 3
-    assert applied == [2, 3]  # version 1 was already applied by prepare()
-    assert await migrate(store.db, migrations) == 3
-    assert applied == [2, 3]
+    later = [
+        Migration(LATEST + 2, "third", step(LATEST + 2)),
+        Migration(LATEST + 1, "second", step(LATEST + 1)),
+    ]
+    assert await migrate(store.db, [Migration(LATEST, "first", step(LATEST)), *later]) == LATEST + 2
+    assert applied == [LATEST + 1, LATEST + 2]  # LATEST was already applied by prepare()
+    assert await migrate(store.db, later) == LATEST + 2
+    assert applied == [LATEST + 1, LATEST + 2]
     probe = await store["meta"].find_one({"_id": "probe"})
     assert probe is not None
     assert probe["n"] == 2

@@ -1,0 +1,69 @@
+"""Which days hold a page of history, from the history timeline (``rollups.Level.ENDED``).
+
+The timeline counts every stored play per UTC day of its end. A page of rows ``skip ..
+skip + limit - 1`` (newest first) lies in the run of days from the one holding row ``skip`` back
+to the one holding the page's last row, so only those days' plays need to be read and sorted,
+however long the history is. ``skip`` in the result is how many of those days' rows come before
+the page (rows of the newest day in the run that belong to earlier pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+
+from echostats.domain.rollups import Rollup
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    total: int  # plays in the whole history
+    lo: datetime | None  # UTC, inclusive; None when the page is past the end
+    hi: datetime | None  # UTC, exclusive
+    skip: int  # rows of [lo, hi) before the page, newest first
+
+
+def history_window(timeline: Sequence[Rollup], skip: int, limit: int) -> Window:
+    """``timeline``: the user's ENDED rollups (any order)."""
+    ordered = sorted(timeline, key=lambda r: r.first, reverse=True)
+    counts = np.concatenate([r.days[::-1, 0] for r in ordered]) if ordered else np.zeros(0)
+    total = int(counts.sum())
+    if skip >= total or limit <= 0:
+        return Window(total, None, None, 0)
+    after = np.cumsum(counts)  # rows in this day and every newer one
+    newest = int(np.searchsorted(after, skip, side="right"))  # day holding row `skip`
+    oldest = int(np.searchsorted(after, min(skip + limit, total) - 1, side="right"))
+    starts = [r.first for r in ordered]
+    lengths = np.cumsum([len(r.days) for r in ordered])
+
+    def day_at(index: int) -> datetime:
+        year = int(np.searchsorted(lengths, index, side="right"))
+        offset = index - (int(lengths[year - 1]) if year else 0)
+        last_of_year = starts[year] + timedelta(days=len(ordered[year].days) - 1)
+        return datetime.combine(last_of_year - timedelta(days=offset), time(), UTC)
+
+    before = int(after[newest - 1]) if newest else 0
+    return Window(total, day_at(oldest), day_at(newest) + timedelta(days=1), skip - before)
+
+
+def _active(timeline: Sequence[Rollup]) -> list[datetime]:
+    days = []
+    for rollup in timeline:
+        for index in np.flatnonzero(rollup.days[:, 0] > 0):
+            days.append(datetime.combine(rollup.first + timedelta(days=int(index)), time(), UTC))
+    return days
+
+
+def first_active_day(timeline: Sequence[Rollup]) -> date | None:
+    """The first UTC day any stored play ended on."""
+    days = _active(timeline)
+    return min(days).date() if days else None
+
+
+def last_active_day(timeline: Sequence[Rollup]) -> date | None:
+    """The last UTC day any stored play ended on."""
+    days = _active(timeline)
+    return max(days).date() if days else None
