@@ -39,7 +39,7 @@ PROGRESS_EVERY = 5_000
 
 @dataclass(frozen=True)
 class RebuildRollups(AggregatorMessage):
-    """Recompute every day document of ``user_id`` from its stored plays."""
+    """Recompute every rollup of ``user_id`` from its stored plays."""
 
     job_id: str
 

@@ -3,7 +3,7 @@
 Seeds one user with N plays over ten years on a private embedded server (plays inserted in
 bulk, rollups computed with the same domain code the aggregator uses),
 then times each route through the whole app (ASGI, auth included) for ``week`` and ``all_time``,
-and the same figures computed from raw plays (fetch the range, build day documents, sum) as the
+and the same figures computed from raw plays (fetch the range, sum into rollups, merge) as the
 baseline. Loopback only, bounded: ``SAMPLES`` requests per row.
 
     .venv/bin/python -m bench.analytics_bench [plays]      # default 200000

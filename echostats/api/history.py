@@ -26,7 +26,8 @@ from actors.facade import Pipeline
 from echostats.api.auth import CurrentUser
 from echostats.domain.periods import PeriodError, resolve_range
 from echostats.errors import NotFound, Unprocessable
-from echostats.store.analytics import AnalyticsStore, HistoryQuery, image_url, walk_plays
+from echostats.store.analytics import AnalyticsStore, HistoryQuery, image_url
+from echostats.store.walk import walk_plays
 
 router = APIRouter(prefix="/api/v1/history", tags=["history"])
 

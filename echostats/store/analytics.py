@@ -1,4 +1,4 @@
-"""Read side of analytics: rollup day documents, raw plays by range, display names and catalog.
+"""Read side of analytics: rollups, raw plays by range, history pages, display names, catalog.
 
 Rollups are read by ``_id`` (``store.rollups``). Every plays query starts with an equality on
 ``user_id`` and a range or sort that a declared compound index covers (``plays.user_ended``,
@@ -18,7 +18,7 @@ cached, so a cold page costs one walk and every later page one ``$in`` on ``_id`
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -26,21 +26,18 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError
 
-from echostats.domain.history import first_active_day, history_window, last_active_day
+from echostats.domain.history import history_window, last_active_day
 from echostats.domain.plays import Play, album_key, artist_key, from_document
 from echostats.domain.rollups import Level, Rollup, cover
 from echostats.store.database import Store
 from echostats.store.rollups import RollupStore
+from echostats.store.walk import walk_plays
 
 Document = dict[str, Any]
 HistoryQuery = dict[str, Any]  # a plays filter starting with ``user_id`` equality
 DUPLICATE_KEY = 11000
-USER_ENDED = [("user_id", ASCENDING), ("ended_at", DESCENDING)]
 # Newest first; plays ending in the same millisecond keep one order across pages.
 NEWEST_FIRST = [("user_id", ASCENDING), ("ended_at", DESCENDING), ("_id", DESCENDING)]
-# Plays are walked in ended_at windows this long at first, doubling up to the maximum.
-WALK_FIRST_SPAN = timedelta(days=7)
-WALK_MAX_SPAN = timedelta(days=90)
 LONGEST_PLAY = timedelta(days=2)
 ONE_DAY = timedelta(days=1)
 _NAME_FIELDS = {
@@ -126,12 +123,12 @@ class AnalyticsStore:
         first = await self._plays.find(
             {
                 "user_id": user_id,
-                "counted": True,
                 "ended_at": {"$gte": lo, "$lt": hi + LONGEST_PLAY},
                 "started_at": {"$gte": lo, "$lt": hi},
             },
-            {"started_at": 1},
+            {"started_at": 1, "counted": 1},
         ).to_list()
+        first = [d for d in first if d.get("counted")]
         day_start = datetime.combine(last_end_day, time(), UTC)
         last = await self._plays.find(
             {"user_id": user_id, "ended_at": {"$gte": day_start, "$lt": day_start + ONE_DAY}},
@@ -149,30 +146,31 @@ class AnalyticsStore:
         if start is not None:
             query["ended_at"] = {"$gte": start}
             query["started_at"]["$gte"] = start
-        if counted_only:
-            query["counted"] = True
-        cursor = self._plays.find(query, {"_id": 0, "batch": 0})
-        return [from_document(doc) async for doc in cursor]
+        return await self._plays_where(query, counted_only=counted_only)
 
     async def track_plays(self, user_id: str, track_key: str) -> list[Play]:
         """Counted plays of one track (the dedup index covers user + track key)."""
-        cursor = self._plays.find(
-            {"user_id": user_id, "track_key": track_key, "counted": True}, {"_id": 0, "batch": 0}
-        )
-        return [from_document(doc) async for doc in cursor]
+        return await self._plays_where({"user_id": user_id, "track_key": track_key})
 
     async def artist_plays(
         self, user_id: str, artist_id: str | None, name: str | None
     ) -> list[Play]:
         """Counted plays crediting an artist (by id, or by name ignoring case). No index on
         artists (plays keep few indexes), so this walks the user's plays: not a hot query."""
-        query: Document = {"user_id": user_id, "counted": True}
+        query: Document = {"user_id": user_id}
         if artist_id is not None:
             query["artist_ids"] = artist_id
         else:
             query["artist_names"] = {"$regex": f"^{re.escape(name or '')}$", "$options": "i"}
+        return await self._plays_where(query)
+
+    async def _plays_where(self, query: Document, *, counted_only: bool = True) -> list[Play]:
+        """``counted`` is checked here, not on the server: an equality on a field no index
+        holds makes the embedded server's planner drop the index and scan the collection."""
         cursor = self._plays.find(query, {"_id": 0, "batch": 0})
-        return [from_document(doc) async for doc in cursor]
+        return [
+            from_document(doc) async for doc in cursor if doc.get("counted") or not counted_only
+        ]
 
     async def history_page(
         self, query: HistoryQuery, skip: int, limit: int
@@ -285,38 +283,3 @@ def image_url(doc: Mapping[str, Any] | None) -> str | None:
     if images and isinstance(images[0], Mapping) and images[0].get("url"):
         return str(images[0]["url"])
     return None
-
-
-async def walk_plays(
-    store: Store,
-    user_id: str,
-    projection: Mapping[str, Any] | None = None,
-    *,
-    newest_first: bool = True,
-) -> AsyncIterator[Document]:
-    """Every play of a user in ``ended_at`` order, read one bounded range at a time: given an
-    unbounded sort the embedded server reads and sorts every play before answering, so the
-    walk follows the history timeline in windows (7 days first, growing to at most 90), each a
-    range the ``(user_id, ended_at)`` index bounds."""
-    timeline = await RollupStore(store).levels(user_id, Level.ENDED)
-    newest, oldest = last_active_day(timeline), first_active_day(timeline)
-    if newest is None or oldest is None:
-        return
-    floor = datetime.combine(oldest, time(), UTC)
-    ceiling = datetime.combine(newest + ONE_DAY, time(), UTC)
-    order = [("user_id", ASCENDING), ("ended_at", DESCENDING if newest_first else ASCENDING)]
-    span = WALK_FIRST_SPAN
-    edge = ceiling if newest_first else floor
-    while floor < edge if newest_first else edge < ceiling:
-        lo, hi = (
-            (max(floor, edge - span), edge) if newest_first else (edge, min(ceiling, edge + span))
-        )
-        cursor = (
-            store["plays"]
-            .find({"user_id": user_id, "ended_at": {"$gte": lo, "$lt": hi}}, projection)
-            .sort([*order, ("_id", order[1][1])])
-        )
-        async for doc in cursor:
-            yield doc
-        edge = lo if newest_first else hi
-        span = min(span * 2, WALK_MAX_SPAN)

@@ -10,14 +10,14 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pymongo import DESCENDING
-
 from echostats.store.database import Store
+from echostats.store.walk import walk_plays
 
 Kind = Literal["tracks", "artists", "albums"]
 State = Literal["enriched", "not_found"]
 KINDS: tuple[Kind, ...] = ("tracks", "artists", "albums")
 Document = dict[str, Any]
+_IDS = {"track_id": 1, "artist_ids": 1, "album_id": 1, "_id": 0}
 
 
 class Catalog:
@@ -67,14 +67,14 @@ class RecentPlays:
     """The enricher's view of plays: the newest ids a user played (what the dashboard shows)."""
 
     def __init__(self, store: Store) -> None:
-        self._c = store["plays"]
+        self._store = store
 
     async def newest(self, user_id: str, limit: int) -> list[Document]:
-        cursor = (
-            self._c.find(
-                {"user_id": user_id}, {"track_id": 1, "artist_ids": 1, "album_id": 1, "_id": 0}
-            )
-            .sort("ended_at", DESCENDING)
-            .limit(limit)
-        )
-        return await cursor.to_list()
+        out: list[Document] = []
+        if limit <= 0:
+            return out
+        async for doc in walk_plays(self._store, user_id, _IDS, newest_first=True):
+            out.append(doc)
+            if len(out) >= limit:
+                break
+        return out

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from echostats.domain.counting import decide
 from echostats.domain.periods import resolve_range
-from echostats.domain.plays import Play, TimePrecision
+from echostats.domain.plays import Play, TimePrecision, play_artist_keys
 from echostats.settings import Settings
 from echostats.store import Store
 from echostats.store.users import Profile, Users
@@ -176,6 +176,22 @@ async def test_routes_equal_brute_force(
             expected = [by_day.get(date.fromisoformat(p["label"]), (0, 0)) for p in trend["points"]]
             assert [(p["plays"], p["ms"]) for p in trend["points"]] == expected
 
+        # Discovery: a key is new when its first counted play ever starts in the range.
+        firsts: dict[str, dict[str, datetime]] = {"t": {}, "a": {}}
+        for p in plays:
+            if decide(p) is not None:
+                continue
+            for section, keys in (("t", (p.track_key,)), ("a", play_artist_keys(p))):
+                for key in keys:
+                    if key not in firsts[section] or p.started_at < firsts[section][key]:
+                        firsts[section][key] = p.started_at
+        disc = await get(world, headers, "/api/v1/analytics/discovery", **params)
+        for section, name in (("t", "tracks"), ("a", "artists")):
+            new = {k for k, t in firsts[section].items() if rng.start <= t < rng.end}
+            assert disc[name]["new"] == len(new), name
+            assert disc[name]["new_plays"] == sum(n for k, n, _ in ref.ranking(section) if k in new)
+        assert sum(point["new_tracks"] for point in disc["timeline"]) == disc["tracks"]["new"]
+
         ranking = top_shape(ref.ranking("t"))
         for page, limit in ((1, 1), (2, 1), (1, 100), (3, 2)):
             top = await get(
@@ -185,3 +201,12 @@ async def test_routes_equal_brute_force(
             assert top["limit"] == limit
             assert top["pages"] == (len(ranking) + limit - 1) // limit
             assert strip(top["items"]) == ranking[(page - 1) * limit : page * limit]
+
+    # History pages (every stored play, newest first) read through the timeline.
+    stored = await store["plays"].find({"user_id": user_id}).to_list()
+    ends = sorted((d["ended_at"] for d in stored), reverse=True)
+    for page, limit in ((1, 3), (2, 3), (1, 100), (5, 4)):
+        hist = await get(world, headers, "/api/v1/history", page=str(page), limit=str(limit))
+        assert hist["total"] == len(ends)
+        got = [datetime.fromisoformat(i["ended_at"].replace("Z", "+00:00")) for i in hist["items"]]
+        assert got == ends[(page - 1) * limit : page * limit]
