@@ -7,7 +7,7 @@ from datetime import date, tzinfo
 from typing import Any
 
 from echostats.domain.plays import Play, play_album_key, play_artist_keys
-from echostats.domain.rollups import Counters, Merged, last_day, merge
+from echostats.domain.rollups import Counters, Merged, last_day, merge, pair_key
 from echostats.store.rollups import decode
 
 View = dict[str, Any]
@@ -34,12 +34,13 @@ def merged_view(merged: Merged) -> View:
         "t": counters_view(merged.sections["t"]),
         "a": counters_view(merged.sections["a"]),
         "al": counters_view(merged.sections["al"]),
+        "at": counters_view(merged.sections["at"]),
     }
 
 
 def brute_view(plays: Iterable[Play], tz: tzinfo) -> View:
     """The same figures by brute force over counted plays (no rollup code involved)."""
-    out: View = {"plays": 0, "ms": 0, "days": {}, "heat": {}, "t": {}, "a": {}, "al": {}}
+    out: View = {"plays": 0, "ms": 0, "days": {}, "heat": {}, "t": {}, "a": {}, "al": {}, "at": {}}
 
     def bump(target: dict[Any, tuple[int, int]], key: Any, ms: int) -> None:
         p, m = target.get(key, (0, 0))
@@ -54,6 +55,7 @@ def brute_view(plays: Iterable[Play], tz: tzinfo) -> View:
         bump(out["t"], play.track_key, play.ms_played)
         for key in play_artist_keys(play):
             bump(out["a"], key, play.ms_played)
+            bump(out["at"], pair_key(key, play.track_key), play.ms_played)
         album = play_album_key(play)
         if album is not None:
             bump(out["al"], album, play.ms_played)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -13,9 +11,21 @@ from pydantic import BaseModel
 from echostats.api.analytics import genre_counts
 from echostats.api.analytics_models import RangeOut, TopItem, TopPage, range_out
 from echostats.api.analytics_source import AnalyticsDep, Range
+from echostats.api.item_stats import (
+    UserStats,
+    artist_top_tracks,
+    stats_from_rollups,
+    stats_of_plays,
+)
 from echostats.domain.analytics import page_of
 from echostats.domain.periods import PeriodError, parse_tz
-from echostats.domain.plays import NAME_KEY_PREFIX, TRACK_URI_PREFIX, Play
+from echostats.domain.plays import (
+    NAME_KEY_PREFIX,
+    TRACK_URI_PREFIX,
+    Play,
+    artist_key,
+    play_artist_keys,
+)
 from echostats.domain.ranking import Ranked
 from echostats.errors import NotFound, Unprocessable
 from echostats.store.analytics import image_url
@@ -98,38 +108,6 @@ async def genres(a: AnalyticsDep, params: Range) -> GenresOut:
     )
 
 
-class MonthCount(BaseModel):
-    month: str  # "2024-03", in the user's time zone
-    plays: int
-    ms: int
-
-
-class UserStats(BaseModel):
-    plays: int
-    total_ms: int
-    first_played: datetime | None
-    last_played: datetime | None
-    plays_per_month: list[MonthCount]
-
-
-def _stats(plays: Sequence[Play], tz: ZoneInfo) -> UserStats:
-    months: dict[str, list[int]] = {}
-    for play in plays:
-        local = play.started_at.astimezone(tz)
-        slot = months.setdefault(f"{local.year}-{local.month:02d}", [0, 0])
-        slot[0] += 1
-        slot[1] += play.ms_played
-    return UserStats(
-        plays=len(plays),
-        total_ms=sum(p.ms_played for p in plays),
-        first_played=min((p.started_at for p in plays), default=None),
-        last_played=max((p.started_at for p in plays), default=None),
-        plays_per_month=[
-            MonthCount(month=m, plays=p, ms=ms) for m, (p, ms) in sorted(months.items())
-        ],
-    )
-
-
 def _zone(a: AnalyticsDep, tz: str | None) -> ZoneInfo:
     try:
         return parse_tz(tz or a.user.time_zone)
@@ -155,11 +133,16 @@ Tz = Annotated[str | None, Query(description="IANA time zone; default: your sett
 async def track(a: AnalyticsDep, track_id: ItemId, tz: Tz = None) -> TrackOut:
     zone = _zone(a, tz)
     key = track_id if track_id.startswith(NAME_KEY_PREFIX) else TRACK_URI_PREFIX + track_id
-    plays = await a.store.track_plays(a.user.id, key)
     catalog = (await a.store.catalog("tracks", [track_id])).get(track_id)
-    if catalog is None and not plays:
+    latest: Play | None
+    if zone.key == a.user.time_zone:
+        stats, latest = await stats_from_rollups(a, "t", key, lambda p: p.track_key == key)
+    else:
+        plays = await a.store.track_plays(a.user.id, key)
+        stats = stats_of_plays(plays, zone)
+        latest = max(plays, key=lambda p: p.ended_at) if plays else None
+    if catalog is None and not stats.plays:
         raise NotFound("No track with that id is known here.")
-    latest = max(plays, key=lambda p: p.ended_at) if plays else None
     doc: dict[str, Any] = catalog or {}
     artists = [a_["name"] if isinstance(a_, dict) else str(a_) for a_ in doc.get("artists") or []]
     album = doc.get("album")
@@ -173,7 +156,7 @@ async def track(a: AnalyticsDep, track_id: ItemId, tz: Tz = None) -> TrackOut:
         external_url=doc.get("external_url")
         or (f"https://open.spotify.com/track/{track_id}" if key.startswith("spotify:") else None),
         image_url=image_url(catalog),
-        stats=_stats(plays, zone),
+        stats=stats,
     )
 
 
@@ -193,23 +176,31 @@ async def artist(a: AnalyticsDep, artist_id: ItemId, tz: Tz = None) -> ArtistOut
     zone = _zone(a, tz)
     by_name = artist_id.startswith(NAME_KEY_PREFIX)
     catalog = None if by_name else (await a.store.catalog("artists", [artist_id])).get(artist_id)
-    if by_name:
-        plays = await a.store.artist_plays(a.user.id, None, artist_id[len(NAME_KEY_PREFIX) :])
+    key = artist_id if by_name else artist_key(artist_id, "")
+    latest: Play | None
+    if zone.key == a.user.time_zone:
+        stats, latest = await stats_from_rollups(a, "a", key, lambda p: key in play_artist_keys(p))
+        ranked = await artist_top_tracks(a, key, 10)
     else:
-        plays = await a.store.artist_plays(a.user.id, artist_id, None)
-    if catalog is None and not plays:
+        if by_name:
+            plays = await a.store.artist_plays(a.user.id, None, artist_id[len(NAME_KEY_PREFIX) :])
+        else:
+            plays = await a.store.artist_plays(a.user.id, artist_id, None)
+        stats = stats_of_plays(plays, zone)
+        latest = max(plays, key=lambda p: p.ended_at) if plays else None
+        by_track: dict[str, list[int]] = {}
+        for play in plays:
+            slot = by_track.setdefault(play.track_key, [0, 0])
+            slot[0] += 1
+            slot[1] += play.ms_played
+        ranked = sorted(
+            (Ranked(k, p, m) for k, (p, m) in by_track.items()),
+            key=lambda r: (-r.plays, -r.ms, r.key),
+        )[:10]
+    if catalog is None and not stats.plays:
         raise NotFound("No artist with that id is known here.")
-    by_track: dict[str, list[int]] = {}
-    for play in plays:
-        slot = by_track.setdefault(play.track_key, [0, 0])
-        slot[0] += 1
-        slot[1] += play.ms_played
-    ranked = sorted(
-        (Ranked(k, p, m) for k, (p, m) in by_track.items()), key=lambda r: (-r.plays, -r.ms, r.key)
-    )[:10]
     name = (catalog or {}).get("name")
-    if not name and plays:
-        latest = max(plays, key=lambda p: p.ended_at)
+    if not name and latest is not None:
         name = next(
             (
                 n
@@ -224,6 +215,6 @@ async def artist(a: AnalyticsDep, artist_id: ItemId, tz: Tz = None) -> ArtistOut
         genres=[str(g) for g in (catalog or {}).get("genres") or []],
         image_url=image_url(catalog),
         external_url=None if by_name else f"https://open.spotify.com/artist/{artist_id}",
-        stats=_stats(plays, zone),
+        stats=stats,
         top_tracks=[TopItem(**item) for item in await a.top_items("t", ranked, 1)],
     )

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta, tzinfo
 from enum import StrEnum
@@ -44,7 +44,8 @@ import numpy.typing as npt
 from echostats.domain.plays import Play, play_album_key, play_artist_keys
 
 I64 = npt.NDArray[np.int64]
-SECTIONS = ("t", "a", "al")  # tracks, artists, albums
+# tracks, artists, albums, and artist x track pairs (an artist's own top tracks)
+SECTIONS = ("t", "a", "al", "at")
 HEAT_CELLS = 7 * 24  # weekday (0 = Monday) x hour
 
 
@@ -67,6 +68,32 @@ class KeyCollision(ValueError):
 def key_id(key: str) -> int:
     digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "little", signed=True)
+
+
+def pair_key(artist: str, track: str) -> str:
+    """Key of an artist x track pair (length-prefixed, so any names split back unambiguously)."""
+    return f"{len(artist)}|{artist}{track}"
+
+
+def split_pair(key: str) -> tuple[str, str]:
+    length, _, rest = key.partition("|")
+    return rest[: int(length)], rest[int(length) :]
+
+
+def artist_bits(artist: str) -> int:
+    """The high 32 bits every pair id of ``artist`` shares."""
+    return key_id(artist) >> 32
+
+
+def pair_id(key: str) -> int:
+    """An ``at`` id: the artist's high 32 bits over the track's low 32, so one artist's pairs
+    are found with a shift instead of decoding every key."""
+    artist, track = split_pair(key)
+    return (artist_bits(artist) << 32) | (key_id(track) & 0xFFFFFFFF)
+
+
+def id_function(section: str) -> Callable[[str], int]:
+    return pair_id if section == "at" else key_id
 
 
 # --- periods -------------------------------------------------------------------------------------
@@ -229,19 +256,31 @@ class Counters:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def index_of(self, key: str) -> int | None:
-        wanted = key_id(key)
+    def index_of(self, key: str, id_of: Callable[[str], int] = key_id) -> int | None:
+        wanted = id_of(key)
         at = int(np.searchsorted(self.ids, wanted))
         if at < len(self.ids) and int(self.ids[at]) == wanted:
             return at
         return None
 
-    def add(self, delta: Mapping[str, Sequence[int]]) -> Counters:
+    def of_artist(self, artist: str) -> Counters:
+        """The ``at`` entries of one artist (their keys checked, not only their id bits)."""
+        chosen = np.flatnonzero((self.ids >> 32) == artist_bits(artist))
+        chosen = np.array(
+            [i for i in chosen if split_pair(self.keys.key(int(i)))[0] == artist], dtype=np.int64
+        )
+        return Counters(
+            self.ids[chosen], self.plays[chosen], self.ms[chosen], self.keys.reindexed(chosen)
+        )
+
+    def add(
+        self, delta: Mapping[str, Sequence[int]], id_of: Callable[[str], int] = key_id
+    ) -> Counters:
         """These counters plus ``delta`` (key → [plays, ms], negative to remove)."""
         if not delta:
             return self
         keys = list(delta)
-        ids = np.array([key_id(k) for k in keys], dtype=np.int64)
+        ids = np.array([id_of(k) for k in keys], dtype=np.int64)
         at = np.searchsorted(self.ids, ids)
         found = at < len(self.ids)
         found[found] = self.ids[at[found]] == ids[found]
@@ -317,7 +356,8 @@ class Rollup:
         for cell, (p, m) in delta.heat.items():
             heat[cell] += (p, m)
         sections = {
-            s: self.sections.get(s, Counters()).add(delta.sections.get(s, {})) for s in SECTIONS
+            s: self.sections.get(s, Counters()).add(delta.sections.get(s, {}), id_function(s))
+            for s in SECTIONS
         }
         return Rollup(
             self.level,
@@ -367,10 +407,12 @@ def deltas(
         day = local.date()
         p, m = sign, sign * play.ms_played
         cell = day.weekday() * 24 + local.hour
+        artists = play_artist_keys(play)
         keys = {
             "t": (play.track_key,),
-            "a": play_artist_keys(play),
+            "a": artists,
             "al": tuple(k for k in (play_album_key(play),) if k is not None),
+            "at": tuple(pair_key(artist, play.track_key) for artist in artists),
         }
         for rid in rollup_ids(day):
             if rid[0] not in wanted:

@@ -18,7 +18,7 @@ cached, so a cold page costs one walk and every later page one ``$in`` on ``_id`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -38,7 +38,9 @@ HistoryQuery = dict[str, Any]  # a plays filter starting with ``user_id`` equali
 DUPLICATE_KEY = 11000
 # Newest first; plays ending in the same millisecond keep one order across pages.
 NEWEST_FIRST = [("user_id", ASCENDING), ("ended_at", DESCENDING), ("_id", DESCENDING)]
-LONGEST_PLAY = timedelta(days=2)
+# Spotify's offline mode needs the app online every 30 days: later reports are not expected
+# (and are still found, more slowly: see ``counted_plays_started_on``).
+LATE_REPORT = timedelta(days=31)
 ONE_DAY = timedelta(days=1)
 _NAME_FIELDS = {
     "track_key": 1,
@@ -117,18 +119,10 @@ class AnalyticsStore:
         last_end_day = last_active_day(timeline)
         if first_day is None or last_end_day is None:
             return None, None
-        lo = datetime.combine(first_day, time(), saved_zone)
-        hi = datetime.combine(first_day + timedelta(days=1), time(), saved_zone)
-        # A play ends ms_played after it starts: never days later.
-        first = await self._plays.find(
-            {
-                "user_id": user_id,
-                "ended_at": {"$gte": lo, "$lt": hi + LONGEST_PLAY},
-                "started_at": {"$gte": lo, "$lt": hi},
-            },
-            {"started_at": 1, "counted": 1},
-        ).to_list()
-        first = [d for d in first if d.get("counted")]
+        day = await self._rollup_store.load(user_id, [(Level.DAY, first_day.isoformat())], ())
+        first = await self.counted_plays_started_on(
+            user_id, first_day, saved_zone, day[0].plays if day else 0, lambda _: True
+        )
         day_start = datetime.combine(last_end_day, time(), UTC)
         last = await self._plays.find(
             {"user_id": user_id, "ended_at": {"$gte": day_start, "$lt": day_start + ONE_DAY}},
@@ -136,7 +130,25 @@ class AnalyticsStore:
         ).to_list()
         if not first or not last:
             return None, None
-        return min(d["started_at"] for d in first), max(d["ended_at"] for d in last)
+        return min(p.started_at for p in first), max(d["ended_at"] for d in last)
+
+    async def counted_plays_started_on(
+        self, user_id: str, day: date, tz: tzinfo, expected: int, keep: Callable[[Play], bool]
+    ) -> list[Play]:
+        """The counted plays ``keep`` accepts that started on local ``day``; ``expected`` is how
+        many the rollups say there are. An offline play can be reported (end) long after it
+        started, so the first read stops at plays that ended within ``LATE_REPORT``; only when
+        that finds fewer than expected is the read repeated without an end."""
+        lo = datetime.combine(day, time(), tz)
+        hi = datetime.combine(day + ONE_DAY, time(), tz)
+        query: Document = {"user_id": user_id, "started_at": {"$gte": lo, "$lt": hi}}
+        found = await self._plays_where(
+            {**query, "ended_at": {"$gte": lo, "$lt": hi + LATE_REPORT}}
+        )
+        found = [p for p in found if keep(p)]
+        if len(found) >= expected:
+            return found
+        return [p for p in await self._plays_where({**query, "ended_at": {"$gte": lo}}) if keep(p)]
 
     async def plays_started_in(
         self, user_id: str, start: datetime | None, end: datetime, *, counted_only: bool

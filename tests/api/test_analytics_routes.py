@@ -14,6 +14,7 @@ import pytest
 
 from echostats.domain.counting import decide
 from echostats.domain.periods import parse_tz
+from echostats.domain.plays import play_artist_keys
 from echostats.settings import Settings
 from echostats.store import Store
 from tests.api.test_analytics_property import get, make_play, new_user
@@ -159,20 +160,64 @@ async def test_exports(world: SignInWorld, store: Store) -> None:
     assert listens[0]["track_metadata"]["artist_name"]
 
 
+def to_ms(moment: datetime) -> datetime:
+    """As stored: BSON dates keep milliseconds."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def expected_stats(plays: list[Any], zone: str) -> dict[str, Any]:
+    """A detail page's stats by brute force over the item's counted plays."""
+    tz = parse_tz(zone)
+    months: dict[str, list[int]] = {}
+    for p in plays:
+        local = p.started_at.astimezone(tz)
+        slot = months.setdefault(f"{local.year}-{local.month:02d}", [0, 0])
+        slot[0] += 1
+        slot[1] += p.ms_played
+    return {
+        "plays": len(plays),
+        "total_ms": sum(p.ms_played for p in plays),
+        "first_played": to_ms(min(p.started_at for p in plays)),
+        "last_played": to_ms(max(p.started_at for p in plays)),
+        "plays_per_month": [
+            {"month": m, "plays": n, "ms": ms} for m, (n, ms) in sorted(months.items())
+        ],
+    }
+
+
+def parsed(stats: dict[str, Any]) -> dict[str, Any]:
+    out = dict(stats)
+    for field in ("first_played", "last_played"):
+        out[field] = datetime.fromisoformat(out[field].replace("Z", "+00:00"))
+    return out
+
+
 async def test_track_and_artist_pages(world: SignInWorld, store: Store) -> None:
+    """Rollup path (saved zone) and raw path (another zone) both equal brute force."""
     headers, _, plays = await seeded(world, store)
     counted = [p for p in plays if decide(p) is None]
     target = next(p for p in counted if p.track_id)
     mine = [p for p in counted if p.track_key == target.track_key]
-    track = await get(world, headers, f"/api/v1/tracks/{target.track_id}")
-    assert track["name"] == target.track_name
-    assert track["stats"]["plays"] == len(mine)
-    assert track["stats"]["total_ms"] == sum(p.ms_played for p in mine)
-    assert sum(m["plays"] for m in track["stats"]["plays_per_month"]) == len(mine)
+    for zone in ("Europe/Berlin", "Pacific/Auckland"):
+        track = await get(world, headers, f"/api/v1/tracks/{target.track_id}", tz=zone)
+        assert track["name"] == target.track_name
+        assert parsed(track["stats"]) == expected_stats(mine, zone)
     top_artist = (await get(world, headers, "/api/v1/artists/top", period="all_time"))["items"][0]
-    artist = await get(world, headers, f"/api/v1/artists/{top_artist['spotify_id']}")
-    assert artist["stats"]["plays"] == top_artist["play_count"]
-    assert artist["top_tracks"][0]["play_count"] <= artist["stats"]["plays"]
+    key = top_artist["spotify_id"]
+    by_artist = [p for p in counted if any(k.endswith(key) for k in play_artist_keys(p))]
+    tracks: dict[str, list[int]] = {}
+    for p in by_artist:
+        slot = tracks.setdefault(p.track_key, [0, 0])
+        slot[0] += 1
+        slot[1] += p.ms_played
+    ranking = sorted(tracks.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))[:10]
+    for zone in ("Europe/Berlin", "Pacific/Auckland"):
+        artist = await get(world, headers, f"/api/v1/artists/{key}", tz=zone)
+        assert artist["stats"]["plays"] == top_artist["play_count"]
+        assert parsed(artist["stats"]) == expected_stats(by_artist, zone)
+        assert [(t["play_count"], t["total_ms"]) for t in artist["top_tracks"]] == [
+            tuple(counts) for _, counts in ranking
+        ]
 
 
 async def test_rebuild_equals_incremental_and_zone_change(world: SignInWorld, store: Store) -> None:
