@@ -72,7 +72,7 @@ async def run(rows: int, raw_docs: int) -> None:
                 assert job is not None
                 report = job["report"]
                 counted = await store["plays"].count_documents({"counted": True})
-                rollup_days = await store["rollups"].count_documents({})
+                rollup_docs = await store["rollups"].count_documents({})
                 spotify_calls = await store["api_logs"].count_documents({})
                 store_rss = rss_mb(server.pid) if server.pid else 0.0
                 raw_store = Store(client=client, db=client["bench_raw"])
@@ -87,7 +87,7 @@ async def run(rows: int, raw_docs: int) -> None:
     print(f"machine: {machine()}")
     print(f"export: {rows:,} rows in {len(files)} files (generated in {generated:.0f} s)")
     print(f"job {job['status']}: stored {report['stored']:,}, counted {report['counted']:,}")
-    print(f"  (truth: counted {truth.counted:,}; store says {counted:,}; {rollup_days} days)")
+    print(f"  (truth: counted {truth.counted:,}; store says {counted:,}; {rollup_docs} rollup documents)")
     print("| figure | value |")
     print("|---|---|")
     print(f"| import, submit → finished (s) | {elapsed:.1f} |")

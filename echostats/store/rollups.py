@@ -19,8 +19,9 @@ from datetime import date, timedelta, tzinfo
 from typing import Any, Protocol
 
 from bson import Binary
+from pymongo import InsertOne, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from echostats.domain.plays import Play, from_document
 from echostats.domain.rollups import (
@@ -45,6 +46,7 @@ APPLIED_MEMORY = 32
 # Read-modify-write attempts before giving up (another writer winning 8 times in a row means
 # something is wrong, not busy).
 MAX_ATTEMPTS = 8
+DUPLICATE_KEY = 11000
 WRITE_BATCH = 200
 
 
@@ -133,38 +135,45 @@ class RollupStore:
         return first, last, count
 
     async def apply(self, user_id: str, batch: str, deltas: Mapping[RollupId, Delta]) -> None:
-        """Add ``deltas`` to the stored rollups, once per ``batch`` whatever happens."""
+        """Add ``deltas`` to the stored rollups, once per ``batch`` whatever happens.
+
+        All documents go in one unordered bulk write (one round trip, not one per document);
+        a write that lost a race (another writer changed ``rev``, or created the document
+        first) is found on the next read — its ``applied`` lacks the batch — and redone."""
         pending = {rid: delta for rid, delta in deltas.items() if delta}
         for _ in range(MAX_ATTEMPTS):
-            if not pending:
-                return
             ids = {doc_id(user_id, rid): rid for rid in pending}
             docs = {d["_id"]: d async for d in self._rollups.find({"_id": {"$in": list(ids)}})}
+            operations: list[InsertOne[Document] | ReplaceOne[Document]] = []
             for key, rid in ids.items():
-                if await self._write(user_id, batch, docs.get(key), rid, pending[rid]):
+                doc = docs.get(key)
+                if doc is not None and batch in doc.get("applied", ()):
                     del pending[rid]
+                    continue
+                operations.append(self._write(user_id, batch, doc, rid, pending[rid]))
+            if not operations:
+                return
+            try:
+                result = await self._rollups.bulk_write(operations, ordered=False)
+                if result.matched_count + result.inserted_count == len(operations):
+                    return  # every write landed: no need to read them back
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if any(err.get("code") != DUPLICATE_KEY for err in errors):
+                    raise
         raise WriteConflict(f"rollups of {user_id} kept changing: {sorted(pending)}")
 
-    async def _write(
+    def _write(
         self, user_id: str, batch: str, doc: Document | None, rid: RollupId, delta: Delta
-    ) -> bool:
-        """One read-modify-write; False when another writer got there first."""
-        if doc is not None and batch in doc.get("applied", ()):
-            return True
+    ) -> InsertOne[Document] | ReplaceOne[Document]:
+        """The read-modify-write of one document, landing only if nobody wrote it meanwhile."""
         current = decode(doc) if doc is not None else Rollup.empty(*rid)
         fresh = encode(user_id, current.apply(delta))
         fresh["rev"] = uuid.uuid4().hex
         if doc is None:
-            try:
-                await self._rollups.insert_one({**fresh, "applied": [batch]})
-            except DuplicateKeyError:
-                return False
-            return True
+            return InsertOne({**fresh, "applied": [batch]})
         applied = [*doc.get("applied", ()), batch][-APPLIED_MEMORY:]
-        result = await self._rollups.replace_one(
-            {"_id": doc["_id"], "rev": doc.get("rev")}, {**fresh, "applied": applied}
-        )
-        return result.matched_count == 1
+        return ReplaceOne({"_id": doc["_id"], "rev": doc.get("rev")}, {**fresh, "applied": applied})
 
     async def replace_all(self, user_id: str, rollups: Iterable[Rollup], build: str) -> int:
         """Make ``rollups`` the user's whole set of the levels they cover (a rebuild): each is
