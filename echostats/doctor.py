@@ -163,14 +163,16 @@ async def _reachable_store(settings: Settings, checks: list[Check]) -> AsyncIter
     quick = settings.model_copy(
         update={"store_start_timeout": min(settings.store_start_timeout, STORE_WAIT)}
     )
-    try:
-        async with open_store(quick) as store:
-            where = "embedded" if settings.embedded_store else "MongoDB"
-            checks.append(Check(name, "ok", f"{where} database {settings.database_name} answers"))
-            yield store
-    except StoreError as exc:
-        checks.append(Check(name, "fail", exc.detail))
-        yield None
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            store = await stack.enter_async_context(open_store(quick))
+        except StoreError as exc:
+            checks.append(Check(name, "fail", exc.detail))
+            yield None
+            return
+        where = "embedded" if settings.embedded_store else "MongoDB"
+        checks.append(Check(name, "ok", f"{where} database {settings.database_name} answers"))
+        yield store
 
 
 def _token_check(report: TokenReport, primary_key: str, base_url: str) -> Check:

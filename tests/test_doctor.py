@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from echostats.security.setup import token_cipher
 from echostats.settings import Settings
 from echostats.simulator import Simulator, SimulatorConfig
 from echostats.store import Store
-from echostats.store.embedded import EmbeddedServer, free_loopback_port
+from echostats.store.embedded import LOCK_NAME, EmbeddedServer, free_loopback_port
 from echostats.store.tokens import EncryptedTokenStore
 from tests.signin import SIM_BASE, signin_world, wire
 
@@ -157,3 +158,15 @@ async def test_missing_credentials_and_an_unwritable_data_dir(
     assert "ECHOSTATS_SPOTIFY_CLIENT_ID" in found["spotify credentials"].detail
     assert found["data directory"].status == "fail"
     assert found["database"].detail == "no database yet; it is created at first start"
+
+
+async def test_a_running_service_keeps_its_embedded_database(settings: Settings) -> None:
+    """The service holds the data directory's lock; doctor must neither take it nor wait."""
+    settings.data_dir.mkdir(parents=True)
+    with (settings.data_dir / LOCK_NAME).open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        checks = await diagnose(settings.model_copy(update={"spotify_client_id": ""}))
+    found = by_name(checks)
+    assert found["database"].status == "warn"
+    assert "in use by a running EchoStats" in found["database"].detail
+    assert not any(check.name.startswith("tokens") for check in checks)
