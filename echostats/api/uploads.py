@@ -43,8 +43,10 @@ class Received:
 
 
 def _base_name(raw: str) -> str:
-    # Browsers send a base name; other clients may send a whole path (either separator).
-    name = raw.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    # Browsers send a base name; other clients may send a whole path (either separator). The
+    # name is only shown (reports, logs): control characters (NUL, line breaks) go.
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
     return name[:MAX_NAME_CHARS] or "upload"
 
 
