@@ -12,6 +12,7 @@ body schema gets the error body.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, get_args
 
@@ -84,11 +85,6 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
         yield from _calls(sub)
 
 
-def needs_session(route: APIRoute) -> bool:
-    """Whether the route refuses a request without a session (it depends on ``current_user``)."""
-    return current_user in set(_calls(route.dependant))
-
-
 def error_statuses(route: APIRoute) -> set[int]:
     calls = set(_calls(route.dependant))
     statuses = {500}
@@ -126,9 +122,6 @@ def document_errors(schema: dict[str, Any], routes: list[APIRoute]) -> dict[str,
         components[model.__name__] = model.model_json_schema(
             ref_template="#/components/schemas/{model}"
         )
-    # FastAPI's own validation-error models describe a body this app never sends.
-    components.pop("HTTPValidationError", None)
-    components.pop("ValidationError", None)
     for route in routes:
         operations = schema["paths"].get(route.path_format, {})
         for method in route.methods or ():
@@ -150,6 +143,10 @@ def document_errors(schema: dict[str, Any], routes: list[APIRoute]) -> dict[str,
                     declared["content"] = filled["content"]
                     if "headers" in filled:
                         declared.setdefault("headers", filled["headers"])
+    # FastAPI's own validation-error models describe a body this app never sends.
+    if "/HTTPValidationError" not in json.dumps(schema["paths"]):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
     return schema
 
 
