@@ -7,14 +7,14 @@ BIN := $(VENV)/bin
 # Reinstall whenever the project's dependencies change.
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench serve clean
+.PHONY: demo test lint audit bench serve clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("EchoStats needs Python >= 3.11") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
@@ -32,6 +32,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Known vulnerabilities in the installed dependencies (needs PyPI over the network).
+audit: $(STAMP)
+	$(BIN)/python .ci/audit.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all

@@ -18,6 +18,7 @@ from actors.messages import AggregatorMessage
 from actors.pipeline import AGGREGATOR, AGGREGATOR_BUFFER
 from actors.poller import PollerConfig, PollerDeps
 from actors.timing import Timing
+from echostats.metrics import PollLag
 from echostats.settings import Settings
 from echostats.spotify import SpotifyClient
 from echostats.store import Store
@@ -50,6 +51,7 @@ async def start_ingestion(  # noqa: PLR0917 - the composition root's collaborato
     config: PollerConfig,
     timing: Timing,
     owner: str,
+    poll_lag: PollLag | None = None,
 ) -> None:
     to_aggregator, _ = hub.stream(AGGREGATOR, AGGREGATOR_BUFFER, AggregatorMessage)
     _, signed_in = hub.stream(poll_manager.SIGNED_IN, poll_manager.SIGNED_IN_BUFFER, str)
@@ -63,6 +65,8 @@ async def start_ingestion(  # noqa: PLR0917 - the composition root's collaborato
         timing=timing,
         config=config,
     )
+    if poll_lag is not None:
+        deps.on_polled, deps.on_stopped = poll_lag.polled, poll_lag.stopped
     await hub.start_actor("poller", poll_manager.run, signed_in, deps)
 
 

@@ -14,8 +14,10 @@ from actors.facade import Pipeline
 from actors.hub import Hub
 from actors.jobs import JobControl
 from actors.messages import AggregatorMessage
+from actors.metering import ImportRowMeter, MeteredAggregator
 from actors.rollup_build import RollupBuilder
 from echostats.domain.counting import DEFAULT_RULES, CountingRules
+from echostats.metrics import Metrics
 from echostats.spotify import ApiCallRecord
 from echostats.store import Store
 from echostats.store.api_logs import ApiLogs
@@ -42,12 +44,21 @@ async def start_pipeline(
     store: Store,
     now: Callable[[], datetime],
     rules: CountingRules = DEFAULT_RULES,
+    metrics: Metrics | None = None,
 ) -> Pipeline:
     _, api_calls = hub.stream(API_CALLS, API_CALLS_BUFFER, ApiCallRecord)
     await hub.start_actor("logger", logger.run, api_calls, ApiLogs(store))
     to_aggregator, aggregator_inbox = hub.stream(AGGREGATOR, AGGREGATOR_BUFFER, AggregatorMessage)
-    writer = aggregator.Aggregator(
-        PlayStore(store), Users(store), hub.broadcaster.publish, now, rules
+    writer_args = (PlayStore(store), Users(store), hub.broadcaster.publish, now, rules)
+    writer = (
+        aggregator.Aggregator(*writer_args)
+        if metrics is None
+        else MeteredAggregator(*writer_args, metrics=metrics)
+    )
+    import_publish = (
+        hub.broadcaster.publish
+        if metrics is None
+        else ImportRowMeter(hub.broadcaster.publish, metrics.import_rows)
     )
     jobs = JobControl()
     rebuilder = RollupBuilder(store, jobs, hub.broadcaster.publish, now)
@@ -56,7 +67,7 @@ async def start_pipeline(
     history_importer = importer.Importer(
         SyncJobs(store),
         ImportReports(store),
-        hub.broadcaster.publish,
+        import_publish,
         now,
         to_aggregator=to_aggregator,
         control=jobs,

@@ -19,7 +19,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import anyio
@@ -88,6 +88,9 @@ class PollerDeps:
     publish: Callable[[Event], Event]
     timing: Timing
     config: PollerConfig
+    # Told after each successful round and when this user's polling ends (poll lag metric).
+    on_polled: Callable[[str], None] = field(default=lambda user_id: None)
+    on_stopped: Callable[[str], None] = field(default=lambda user_id: None)
 
 
 class LeaseLost(Exception):
@@ -142,6 +145,7 @@ class UserPoller:
                     await self._renew_lease(key)
                     wait = await self._round()
                     self._backoff = 0.0
+                    self._d.on_polled(self.user_id)
                 except SpotifyReauthRequired as exc:
                     await self._stop_for_reauth(exc)
                     return
@@ -179,6 +183,8 @@ class UserPoller:
                 await self._wait(wait, key)
         except LeaseLost:
             log.info("another instance polls this user now", extra={"user_id": self.user_id})
+        finally:
+            self._d.on_stopped(self.user_id)
 
     def _next_backoff(self) -> float:
         self._backoff = min(MAX_BACKOFF, max(self._cfg.playing_interval, self._backoff * 2))

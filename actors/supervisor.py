@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
-from anyio.abc import TaskGroup, TaskStatus
+from anyio.abc import TaskGroup
 
 from echostats.errors import EchoStatsError
 
@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 
 Actor = Callable[..., Awaitable[None]]
 MAX_ERROR_TEXT = 200
+# How long ``start`` waits for an actor's first attempt to be ready (or to fail). An attempt
+# that does neither (a call into a database that never answers, say) must not hold up the
+# app's start-up: the actor goes on starting in the background and readiness reports it as not
+# running until it is.
+FIRST_START_TIMEOUT = 15.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,10 +103,12 @@ class Supervisor:
         backoff: Backoff | None = None,
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        first_start_timeout: float = FIRST_START_TIMEOUT,
     ) -> None:
         self._task_group = task_group
         self._backoff = backoff or Backoff()
         self._monotonic = monotonic
+        self._first_start_timeout = first_start_timeout
         self._states: dict[str, _State] = {}
 
     def liveness(self) -> dict[str, ActorStatus]:
@@ -110,25 +117,35 @@ class Supervisor:
     async def start(self, name: str, actor: Actor, *args: Any) -> None:
         """Run ``actor(*args)`` under supervision as ``name``.
 
-        Returns once the actor is ready for the first time, or once its first attempt has failed
-        (it then keeps being restarted in the background), so a broken actor cannot hang the
-        app's start-up; readiness shows it as not alive.
+        Returns once the actor is ready for the first time, once its first attempt has failed
+        (it then keeps being restarted in the background), or after ``first_start_timeout``
+        seconds of neither (it keeps starting in the background), so no actor can hang the
+        app's start-up; readiness shows it as not alive until it is.
         """
         if name in self._states:
             raise ValueError(f"an actor named {name!r} is already supervised")
         self._states[name] = _State()
-        await self._task_group.start(self._supervise, name, actor, args)
+        settled = anyio.Event()
+        self._task_group.start_soon(
+            self._supervise, name, actor, args, settled.set, name=f"actor:{name}"
+        )
+        with anyio.move_on_after(self._first_start_timeout):
+            await settled.wait()
+        if not settled.is_set():
+            log.warning(
+                "actor not ready yet; starting without it",
+                extra={"actor": name, "waited_s": self._first_start_timeout},
+            )
 
     async def _supervise(
         self,
         name: str,
         actor: Actor,
         args: tuple[Any, ...],
-        *,
-        task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+        on_first_attempt: Callable[[], None],
     ) -> None:
         state = self._states[name]
-        first_attempt = _Readiness(task_status.started)
+        first_attempt = _Readiness(on_first_attempt)
         failures = 0
         while True:
 

@@ -8,10 +8,12 @@ real ones. Nothing here runs at import time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
+import anyio
 import httpx
 from fastapi import FastAPI
 
@@ -24,6 +26,8 @@ from actors.ingestion import (
     start_bridge,
     start_ingestion,
 )
+from actors.logger import RecordSink
+from actors.metering import pipeline_families
 from actors.pipeline import api_call_sink, start_pipeline
 from actors.syncing import SyncConfig, start_syncing
 from actors.timing import REAL_TIME, Timing
@@ -31,14 +35,18 @@ from echostats import __version__
 from echostats.api.auth import AuthContext
 from echostats.api.errors import UnhandledErrorMiddleware, install_error_handlers
 from echostats.api.health import CheckResult, ReadinessCheck
+from echostats.api.history_import import STALE_UPLOAD_SECONDS, sweep_stale_uploads
+from echostats.api.metrics import MetricsMiddleware
+from echostats.api.metrics import router as metrics_router
 from echostats.api.middleware import RequestIdMiddleware
 from echostats.api.protection import ProtectionMiddleware
 from echostats.api.ratelimit import RateLimiter
 from echostats.api.routers import include_api
+from echostats.metrics import Metrics
 from echostats.releases import ReleaseFeed
 from echostats.security.setup import session_signer, token_cipher
 from echostats.settings import Settings
-from echostats.spotify import SpotifyClient, SpotifyConfig
+from echostats.spotify import ApiCallRecord, SpotifyClient, SpotifyConfig
 from echostats.store import Store, open_store
 from echostats.store.oauth_states import OAuthStates
 from echostats.store.tokens import EncryptedTokenStore
@@ -97,6 +105,18 @@ def _readiness_checks(
     }
 
 
+def _metered(sink: RecordSink, metrics: Metrics) -> Callable[[ApiCallRecord], None]:
+    """The Spotify client's record sink: counts each call, then hands it to the logger."""
+
+    def record_call(record: ApiCallRecord) -> None:
+        metrics.observe_spotify_call(
+            record.method, record.endpoint, record.status_code, record.latency_ms
+        )
+        sink(record)
+
+    return record_call
+
+
 def create_app(
     settings: Settings,
     *,
@@ -114,6 +134,7 @@ def create_app(
     """
     cipher = token_cipher(settings)
     signer = session_signer(settings)
+    metrics = Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -121,6 +142,13 @@ def create_app(
             active_store = store
             if active_store is None:
                 active_store = await stack.enter_async_context(open_store(settings))
+            await anyio.to_thread.run_sync(
+                functools.partial(
+                    sweep_stale_uploads,
+                    settings,
+                    older_than=None if active_store.embedded else STALE_UPLOAD_SECONDS,
+                )
+            )
             active_http = http
             if active_http is None:
                 active_http = await stack.enter_async_context(
@@ -128,6 +156,7 @@ def create_app(
                 )
             app.state.settings = settings
             app.state.store = active_store
+            app.state.metrics = metrics
             app.state.release_feed = ReleaseFeed(
                 active_http, settings.update_feed_url, settings.update_check_ttl
             )
@@ -136,22 +165,31 @@ def create_app(
             hub = await stack.enter_async_context(Hub(broadcaster=broadcaster))
             to_spotify = spotify_http or active_http
             token_store = EncryptedTokenStore(active_store, cipher)
+            log_sink = api_call_sink(hub)
             spotify = SpotifyClient(
                 SpotifyConfig.from_settings(settings),
                 token_store,
                 http=to_spotify,
-                sink=api_call_sink(hub),
+                sink=_metered(log_sink, metrics),
                 sleep=clock.sleep,
                 clock=clock.monotonic,
                 now=clock.now,
             )
-            pipeline = await start_pipeline(hub, active_store, _utc_now)
+            pipeline = await start_pipeline(hub, active_store, _utc_now, metrics=metrics)
             app.state.pipeline = pipeline
+            metrics.set_collector("pipeline", pipeline_families(pipeline, log_sink))
             replica = instance_id(settings)
             app.state.instance_id = replica
             await start_bridge(hub, active_store, bridge_outbox, replica, clock)
             await start_ingestion(
-                hub, active_store, spotify, token_store, poller_config(settings), clock, replica
+                hub,
+                active_store,
+                spotify,
+                token_store,
+                poller_config(settings),
+                clock,
+                replica,
+                poll_lag=metrics.poll_lag,
             )
             await start_syncing(
                 hub,
@@ -202,9 +240,11 @@ def create_app(
     )
     install_error_handlers(app)
     include_api(app)
+    app.include_router(metrics_router)
     mount_dashboard(app)
     # Added innermost first: the request id wraps everything, so even a 500 carries one.
     app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(ProtectionMiddleware, base_url=settings.base_url, https=settings.is_https)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -23,6 +23,7 @@ from echostats.app import create_app
 from echostats.cli_import import import_paths
 from echostats.cli_import import summary as import_summary
 from echostats.demo import DEMO_SEED, demo_environment, demo_simulator, with_demo_secrets
+from echostats.doctor import Check, diagnose, exit_status
 from echostats.errors import ConfigError, EchoStatsError, StoreError
 from echostats.logs import configure_logging
 from echostats.security.keys import new_key_entry, new_session_secret
@@ -30,6 +31,7 @@ from echostats.security.setup import session_signer, token_cipher
 from echostats.settings import Settings, load_settings
 from echostats.simulator.server import serve as serve_simulator
 from echostats.store import open_store
+from echostats.store.backup import BackupSummary, backup, restore
 from echostats.store.tokens import EncryptedTokenStore
 
 log = logging.getLogger("echostats")
@@ -73,6 +75,21 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     history.add_argument("--user", help="user id (default: the only user)")
     history.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    doctor = commands.add_parser(
+        "doctor",
+        help="check configuration, database, Spotify credentials and tokens; say what to fix",
+    )
+    backup = commands.add_parser(
+        "backup", help="write every collection to one file (gzip'd Extended JSON lines)"
+    )
+    backup.add_argument("path", type=Path, metavar="PATH")
+    restore = commands.add_parser("restore", help="load a backup file into an empty database")
+    restore.add_argument("path", type=Path, metavar="PATH")
+    restore.add_argument(
+        "--force", action="store_true", help="replace whatever the database already holds"
+    )
+    for command in (doctor, backup, restore):
+        command.add_argument("--demo", action="store_true", help="use the demo installation")
     return parser
 
 
@@ -134,17 +151,19 @@ class CommandError(Exception):
         self.status = status
 
 
+def _demo_settings(settings: Settings) -> Settings:
+    # Demo data lives apart from a real installation's, so the demo never mixes in.
+    demo = settings.model_copy(update={"demo_mode": True, "data_dir": settings.data_dir / "demo"})
+    return with_demo_secrets(demo)
+
+
 def _settings_for(args: argparse.Namespace) -> Settings:
     """Settings from the environment and flags, validated, secrets included."""
     overrides = {k: v for k in ("host", "port") if (v := getattr(args, k, None)) is not None}
     try:
         settings = load_settings(**overrides)
         if args.command == "demo" or getattr(args, "demo", False):
-            # Demo data lives apart from a real installation's, so the demo never mixes in.
-            demo = settings.model_copy(
-                update={"demo_mode": True, "data_dir": settings.data_dir / "demo"}
-            )
-            settings = with_demo_secrets(demo)
+            settings = _demo_settings(settings)
         token_cipher(settings)
         session_signer(settings)
     except ConfigError as exc:
@@ -215,7 +234,62 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0 if job["status"] == "completed" else 1
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings()
+        if args.demo:
+            settings = _demo_settings(settings)
+    except ConfigError as exc:
+        print(Check("configuration", "fail", exc.detail).line())
+        return 1
+    # The checks' own lines say everything; start-up chatter of the store would only add noise.
+    configure_logging("ERROR", settings.log_format)
+    checks = [Check("configuration", "ok", "every setting is valid"), *_run(diagnose, settings)]
+    for check in checks:
+        print(check.line())
+    return exit_status(checks)
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    settings = _settings_for(args)
+
+    async def run(active: Settings) -> BackupSummary:
+        async with open_store(active) as store:
+            return await backup(store, args.path)
+
+    try:
+        summary = _run(run, settings)
+    except EchoStatsError as exc:
+        raise CommandError(exc.detail, 1) from None
+    print(
+        f"backed up {summary.documents} document(s) of {len(summary.collections)} "
+        f"collection(s) to {args.path}"
+    )
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    settings = _settings_for(args)
+
+    async def run(active: Settings) -> BackupSummary:
+        async with open_store(active) as store:
+            return await restore(store, args.path, force=args.force)
+
+    try:
+        summary = _run(run, settings)
+    except EchoStatsError as exc:
+        raise CommandError(exc.detail, 1) from None
+    print(
+        f"restored {summary.documents} document(s) of {len(summary.collections)} "
+        f"collection(s) from {args.path}"
+    )
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "backup": _cmd_backup,
+    "doctor": _cmd_doctor,
+    "restore": _cmd_restore,
     "import": _cmd_import,
     "serve": _cmd_serve,
     "demo": _cmd_serve,

@@ -50,6 +50,12 @@ class Unprocessable(EchoStatsError):
     status = 422
 
 
+class InsufficientStorage(EchoStatsError):
+    """The server's disk (or its quota) is full; nothing of the request was kept."""
+
+    status = 507
+
+
 class RateLimited(EchoStatsError):
     """Too many requests; ``retry_after`` is in seconds."""
 

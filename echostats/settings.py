@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from echostats.errors import ConfigError
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+MIN_METRICS_TOKEN = 16
 
 
 class Settings(BaseSettings):
@@ -158,6 +159,13 @@ class Settings(BaseSettings):
         3600.0, ge=0, description="Seconds a release-feed answer is cached."
     )
 
+    # --- operations ---
+    metrics_token: SecretStr = Field(
+        SecretStr(""),
+        description="Bearer token Prometheus sends to GET /metrics; empty turns /metrics off "
+        "(404).",
+    )
+
     @field_validator(
         "public_base_url", "spotify_accounts_url", "spotify_api_url", "update_feed_url"
     )
@@ -173,6 +181,17 @@ class Settings(BaseSettings):
         raw = value.get_secret_value()
         if raw and not raw.startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("must start with mongodb:// or mongodb+srv://")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value()
+        if raw and (len(raw) < MIN_METRICS_TOKEN or raw != raw.strip()):
+            raise ValueError(
+                f"must be at least {MIN_METRICS_TOKEN} characters without surrounding spaces "
+                "(or empty to turn /metrics off)"
+            )
         return value
 
     @field_validator("trusted_proxies")

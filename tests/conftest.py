@@ -6,7 +6,6 @@ Nothing here mocks MongoDB: the tests talk to the same SecantusDB server the app
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from echostats.security.keys import new_key_entry, new_session_secret
 from echostats.settings import Settings
 from echostats.store.database import Store, make_client
 from echostats.store.embedded import EmbeddedServer
+from tests import leaks
 
 # Two cores shared with a database server and other test processes: generation speed and
 # per-example timing are not what the property tests check, so neither may fail a run.
@@ -88,10 +88,8 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-# Anything credential-shaped the simulator issues (codes, access and refresh tokens), and the
-# fixed secrets the tests configure. No log line of the whole suite may contain one.
-_SIMULATOR_CREDENTIAL = re.compile(r"\b(?:AQ|BQ)[A-Za-z0-9]{60,}\b")
-_FIXED_SECRETS = ("sim-client-secret", "test-client-secret", "cli-secret")
+# No log line and no response of the whole suite may carry a secret (``tests/leaks.py``).
+leaks.SECRETS.update((TEST_SESSION_SECRET, TEST_ENCRYPTION_KEYS.split(":", 1)[1]))
 
 
 class _LogCapture(logging.Handler):
@@ -105,7 +103,7 @@ class _LogCapture(logging.Handler):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _logs_never_contain_secrets() -> Iterator[None]:
+def _logs_and_responses_never_contain_secrets() -> Iterator[None]:
     capture = _LogCapture()
     root = logging.getLogger()
     previous_level = root.level
@@ -121,10 +119,7 @@ def _logs_never_contain_secrets() -> Iterator[None]:
     finally:
         root.removeHandler(capture)
         root.setLevel(previous_level)
-    fixed = (*_FIXED_SECRETS, TEST_SESSION_SECRET, TEST_ENCRYPTION_KEYS.split(":", 1)[1])
-    leaks = [
-        line
-        for line in capture.lines
-        if _SIMULATOR_CREDENTIAL.search(line) or any(secret in line for secret in fixed)
-    ]
-    assert not leaks, f"{len(leaks)} log line(s) carry a secret, e.g. {leaks[0][:300]}"
+    leaked = [line for line in capture.lines if leaks.find_secret(line)]
+    assert not leaked, f"{len(leaked)} log line(s) carry a secret, e.g. {leaked[0][:300]}"
+    responses = leaks.response_leaks
+    assert not responses, f"{len(responses)} response(s) carry a secret, e.g. {responses[0]}"

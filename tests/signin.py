@@ -15,6 +15,8 @@ from echostats.app import create_app
 from echostats.settings import Settings
 from echostats.simulator import Simulator, SimulatorConfig
 from echostats.store import Store
+from tests.leaks import watch
+from tests.servers import running_uvicorn
 
 SIM_BASE = "http://sim.test"
 
@@ -72,6 +74,30 @@ async def signin_world(
     ) as sim_http:
         app = create_app(wired, store=store, spotify_http=sim_http)
         async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            transport = httpx.ASGITransport(app=watch(app), raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url=wired.base_url) as client:
                 yield SignInWorld(app, client, sim, sim_http, wired)
+
+
+@dataclass
+class ServedWorld:
+    """The app on a real uvicorn (streams and real HTTP), its simulator and settings."""
+
+    app: FastAPI
+    url: str  # where uvicorn listens
+    sim: Simulator
+    settings: Settings
+
+
+@contextlib.asynccontextmanager
+async def served_world(
+    settings: Settings, store: Store, sim: Simulator | None = None, **changes: object
+) -> AsyncIterator[ServedWorld]:
+    sim = sim or Simulator(SimulatorConfig(seed=7))
+    wired = wire(settings, sim, **changes)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sim.app), base_url=SIM_BASE
+    ) as sim_http:
+        app = create_app(wired, store=store, spotify_http=sim_http)
+        async with running_uvicorn(watch(app)) as url:
+            yield ServedWorld(app, url, sim, wired)

@@ -116,7 +116,8 @@ def _item(doc: dict[str, Any]) -> ApiLogOut:
 async def list_logs(
     request: Request,
     where: LogFilter,
-    page: Annotated[int, Query(ge=1)] = 1,
+    # Bounded: the skip goes to MongoDB, which takes no integer past 8 bytes.
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> ApiLogPage:
     docs, total = await _logs(request).page(where, (page - 1) * limit, limit)

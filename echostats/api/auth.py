@@ -187,7 +187,10 @@ class LogoutOut(BaseModel):
     "/login",
     response_model=LoginOut,
     summary="Start signing in with Spotify",
-    responses={302: {"description": "Browser: redirect to Spotify"}},
+    responses={
+        302: {"description": "Browser: redirect to Spotify"},
+        429: {"description": "Too many sign-in requests from this client"},
+    },
 )
 async def login(request: Request, auth: Auth) -> Response:
     _limit(request, auth)
@@ -201,7 +204,14 @@ async def login(request: Request, auth: Auth) -> Response:
 @router.get(
     "/callback",
     summary="Spotify redirects here after consent",
-    responses={303: {"description": "Signed in: redirect to the dashboard"}},
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={
+        303: {"description": "Signed in: redirect to the dashboard"},
+        400: {"description": "Spotify reported an error, or the state is missing or not valid"},
+        429: {"description": "Too many sign-in requests from this client"},
+        502: {"description": "Spotify did not complete the code exchange"},
+    },
 )
 async def callback(
     request: Request,
@@ -259,7 +269,15 @@ async def status(request: Request, response: Response, auth: Auth) -> StatusOut:
     )
 
 
-@router.post("/refresh", response_model=RefreshOut, summary="Refresh the Spotify token now")
+@router.post(
+    "/refresh",
+    response_model=RefreshOut,
+    summary="Refresh the Spotify token now",
+    responses={
+        429: {"description": "Too many sign-in requests from this client, or from Spotify"},
+        502: {"description": "Spotify did not answer"},
+    },
+)
 async def refresh(request: Request, auth: Auth, user: CurrentUser) -> RefreshOut:
     _limit(request, auth)
     try:
@@ -285,7 +303,14 @@ async def logout(auth: Auth, user: CurrentUser) -> JSONResponse:
 @router.get(
     "/demo-login",
     summary="Demo mode only: sign in the simulator's demo user",
-    responses={303: {"description": "Signed in"}, 404: {"description": "Not in demo mode"}},
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={
+        303: {"description": "Signed in"},
+        404: {"description": "Not in demo mode"},
+        429: {"description": "Too many sign-in requests from this client"},
+        502: {"description": "The Spotify simulator did not complete the sign-in"},
+    },
 )
 async def demo_login(request: Request, auth: Auth) -> RedirectResponse:
     if not auth.settings.demo_mode:

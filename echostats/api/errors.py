@@ -82,6 +82,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         detail = f"Nothing is served at {path}."
     elif exc.status_code == 405:
         detail = f"{method} is not allowed on {path}."
+    elif exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's answer to a body that is not UTF-8 or not form data.
+        detail = "The request body could not be read; send UTF-8 JSON as the route documents."
     else:
         detail = str(exc.detail)
     return error_response(request.scope, exc.status_code, detail, dict(exc.headers or {}))

@@ -8,7 +8,9 @@ come on the sync-job stream and from ``GET /api/v1/sync-jobs/{id}``.
 
 from __future__ import annotations
 
+import logging
 import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,14 +23,18 @@ from actors.facade import Pipeline
 from actors.import_source import inspect_upload
 from echostats.api.auth import CurrentUser
 from echostats.api.ratelimit import RateLimiter, client_address
-from echostats.api.uploads import receive_files
+from echostats.api.uploads import no_room, receive_files
 from echostats.errors import Unprocessable
 from echostats.settings import Settings
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/history", tags=["history"])
 
 UPLOADS_DIR = "imports"
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+# Shared data directory (external database): an upload folder untouched this long is stale.
+STALE_UPLOAD_SECONDS = 24 * 3600.0
 
 
 class ImportAccepted(BaseModel):
@@ -80,6 +86,30 @@ def uploads_root(settings: Settings) -> Path:
     return settings.data_dir / UPLOADS_DIR
 
 
+def sweep_stale_uploads(settings: Settings, *, older_than: float | None = None) -> int:
+    """At start-up: remove upload folders a crash left behind (their jobs were marked failed,
+    and nothing will read them again); returns how many.
+
+    ``older_than`` (seconds) spares recent folders: with an external database several replicas
+    may share one data directory and another may be receiving an upload right now. With the
+    embedded store the data directory is locked to this process, so every folder is stale.
+    """
+    root = uploads_root(settings)
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than if older_than is not None else None
+    stale = [
+        path
+        for path in root.iterdir()
+        if path.is_dir() and (cutoff is None or path.stat().st_mtime < cutoff)
+    ]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    if stale:
+        log.warning("removed uploads left by an interrupted run", extra={"count": len(stale)})
+    return len(stale)
+
+
 @router.post(
     "/import",
     status_code=202,
@@ -90,6 +120,7 @@ def uploads_root(settings: Settings) -> Path:
         413: {"description": "The upload, or the ZIP unpacked, is over the size limit."},
         422: {"description": "A file is not a Spotify streaming-history export."},
         429: {"description": "Too many imports from this client."},
+        507: {"description": "The server's disk is full; nothing of the upload was kept."},
     },
 )
 async def import_history(
@@ -105,7 +136,12 @@ async def import_history(
         client_address(request, settings.trusted_proxy_networks), "history imports"
     )
     workdir = uploads_root(settings) / uuid.uuid4().hex
-    await anyio.Path(workdir).mkdir(parents=True, mode=0o700)
+    try:
+        await anyio.Path(workdir).mkdir(parents=True, mode=0o700)
+    except OSError as exc:
+        if (full := no_room(exc)) is not None:
+            raise full from None
+        raise
     try:
         received = await receive_files(request, workdir, max_bytes=settings.import_max_bytes)
         _require_files(received.files)

@@ -60,6 +60,9 @@ class ProtectionMiddleware:
                     DOCS_CSP if path.startswith(DOCS_PATHS) else APP_CSP
                 )
                 headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+                if path.startswith("/api/") and "cache-control" not in headers:
+                    # Answers are personal: no shared cache or back button keeps one.
+                    headers["Cache-Control"] = "no-store"
                 if self.https:
                     headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
             await send(message)

@@ -22,6 +22,7 @@ from echostats.api import (
     top_items,
     user_settings,
 )
+from echostats.api.error_docs import install_error_docs
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -47,3 +48,4 @@ ROUTERS: tuple[APIRouter, ...] = (
 def include_api(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
+    install_error_docs(app, ROUTERS)

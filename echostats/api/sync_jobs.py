@@ -111,7 +111,8 @@ async def list_jobs(
     request: Request,
     user: CurrentUser,
     *,
-    page: Annotated[int, Query(ge=1)] = 1,
+    # Bounded: the skip goes to MongoDB, which takes no integer past 8 bytes.
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     status: JobStatus | None = None,
     job_type: JobType | None = None,

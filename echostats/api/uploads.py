@@ -9,6 +9,7 @@ in a private directory. Client file names are only *reported*: files on disk are
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -17,11 +18,22 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from echostats.errors import PayloadTooLarge, Unprocessable
+from echostats.errors import InsufficientStorage, PayloadTooLarge, Unprocessable
 
 MAX_FIELD_BYTES = 1_000
 MAX_PARTS = 100
 MAX_NAME_CHARS = 200
+# Writes that fail because there is no room (disk, quota or file-size limit), not because of a bug.
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+DISK_FULL = (
+    "The server's disk is full: the upload could not be stored and nothing of it was kept. "
+    "Free some space in the data directory, or upload fewer files at once, and try again."
+)
+
+
+def no_room(exc: OSError) -> InsufficientStorage | None:
+    """The 507 to raise when ``exc`` means the disk is full, else None."""
+    return InsufficientStorage(DISK_FULL) if exc.errno in NO_ROOM else None
 
 
 @dataclass
@@ -31,8 +43,10 @@ class Received:
 
 
 def _base_name(raw: str) -> str:
-    # Browsers send a base name; other clients may send a whole path (either separator).
-    name = raw.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    # Browsers send a base name; other clients may send a whole path (either separator). The
+    # name is only shown (reports, logs): control characters (NUL, line breaks) go.
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
     return name[:MAX_NAME_CHARS] or "upload"
 
 
@@ -110,9 +124,9 @@ async def receive_files(
 ) -> Received:
     """Write every file part of ``request`` into ``directory`` (which must exist).
 
-    Raises ``PayloadTooLarge`` once the body passes ``max_bytes`` (or declares it will), and
-    ``Unprocessable`` for a body that is not multipart form data. The caller removes
-    ``directory`` on any failure.
+    Raises ``PayloadTooLarge`` once the body passes ``max_bytes`` (or declares it will),
+    ``InsufficientStorage`` when the disk fills up, and ``Unprocessable`` for a body that is not
+    multipart form data. The caller removes ``directory`` on any failure.
     """
     limit_text = (
         f"{max_bytes / (1 << 30):.3g} GiB" if max_bytes >= 1 << 30 else f"{max_bytes:,} bytes"
@@ -153,6 +167,15 @@ async def receive_files(
         parser.finalize()
     except FormParserError:
         raise Unprocessable("The upload is not valid multipart form data.") from None
+    except OSError as exc:
+        if (full := no_room(exc)) is not None:
+            raise full from None
+        raise
     finally:
-        collector.close()
+        try:
+            collector.close()
+        except OSError as exc:  # closing flushes the last bytes: the disk can fill up here too
+            if (full := no_room(exc)) is None:
+                raise
+            raise full from None
     return collector.received

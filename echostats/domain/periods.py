@@ -74,11 +74,14 @@ class Bucket:
 
 
 def parse_tz(name: str) -> ZoneInfo:
+    # The name becomes a path into the zone database: a folder ("America") or an over-long
+    # name fails with an OSError, not ZoneInfoNotFoundError.
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        shown = name if len(name) <= 80 else f"{name[:80]}…"
         raise PeriodError(
-            f"'{name}' is not a known IANA time zone (for example Europe/Berlin)."
+            f"'{shown}' is not a known IANA time zone (for example Europe/Berlin)."
         ) from None
 
 

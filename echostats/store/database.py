@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
+import pymongo
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, PyMongoError
 
 from echostats.errors import StoreStartError, StoreUnavailable
 from echostats.settings import Settings
@@ -34,6 +36,8 @@ SERVER_SELECTION_TIMEOUT_MS = 2_000
 CONNECT_TIMEOUT_MS = 5_000
 # A database that accepts a connection and then never answers must not hang requests forever.
 SOCKET_TIMEOUT_MS = 30_000
+# Closing a client waits for its monitors; a broken topology lock must not hold up shutdown.
+CLOSE_TIMEOUT = 5.0
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -59,14 +63,19 @@ class Store:
         return self.db[name]
 
     async def ping(self, within: float = 2.0) -> bool:
-        """Is the database answering right now? Never raises."""
-        with anyio.move_on_after(within):
-            try:
+        """Is the database answering right now? Never raises.
+
+        Bounded by the driver's own timeout, never by cancelling it: on Python 3.11 a task
+        cancelled (and cancelled again, as anyio does) inside PyMongo's server selection can
+        leave the client's topology lock held for ever, after which every operation on the
+        client, and closing it, waits for ever.
+        """
+        try:
+            with pymongo.timeout(within):
                 await self.db.command("ping")
-            except PyMongoError:
-                return False
-            return True
-        return False
+        except PyMongoError:
+            return False
+        return True
 
     async def ensure_indexes(self) -> None:
         """Create every declared index; already existing ones are left as they are."""
@@ -95,20 +104,33 @@ async def _connect(
 ) -> Store:
     client = make_client(url)
     store = Store(client=client, db=client[database_name], embedded=embedded)
-    with anyio.move_on_after(wait):
-        while not await store.ping():  # noqa: ASYNC110 - polling a remote server
-            await anyio.sleep(0.2)
+    # Deadlines checked between calls, not a cancel scope around them (see ``Store.ping``).
+    deadline = time.monotonic() + wait
+    while (left := deadline - time.monotonic()) > 0:
+        if not await store.ping(within=min(2.0, left)):
+            await anyio.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+            continue
         try:
-            await store.prepare()
-        except ConnectionFailure:
-            pass
+            with pymongo.timeout(max(0.1, deadline - time.monotonic())):
+                await store.prepare()
+        except ExecutionTimeout:  # the schema work ran out of time: try again until the deadline
+            continue
         except OperationFailure as exc:
-            await client.close()
+            await close_client(client)
             raise StoreStartError(f"the database refused to set up its schema: {exc}") from None
-        else:
-            return store
-    await client.close()
+        except PyMongoError:  # unreachable or timed out: try again until the deadline
+            continue
+        return store
+    await close_client(client)
     raise StoreUnavailable(f"the database at {redact_url(url)} did not answer within {wait:g} s")
+
+
+async def close_client(client: AsyncMongoClient[Document]) -> None:
+    """Close ``client``; give up after ``CLOSE_TIMEOUT`` rather than hang a shutdown."""
+    with anyio.move_on_after(CLOSE_TIMEOUT, shield=True) as scope:
+        await client.close()
+    if scope.cancelled_caught:
+        log.warning("the database client did not close in time; leaving it")
 
 
 @contextlib.asynccontextmanager
@@ -122,7 +144,7 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
         try:
             yield store
         finally:
-            await store.client.close()
+            await close_client(store.client)
         return
     async with running_embedded_server(
         settings.data_dir, start_timeout=settings.store_start_timeout
@@ -134,4 +156,4 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
         try:
             yield store
         finally:
-            await store.client.close()
+            await close_client(store.client)

@@ -47,6 +47,20 @@ def find_server_binary() -> Path | None:
     return Path(found) if found else None
 
 
+def data_dir_in_use(data_dir: Path) -> bool:
+    """Does a running EchoStats hold this data directory's lock? (Nothing is changed.)"""
+    path = data_dir / LOCK_NAME
+    if not path.exists():
+        return False
+    with path.open("a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+    return False
+
+
 def free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

@@ -25,6 +25,18 @@ class TokenHealth:
     reason: str | None
 
 
+@dataclass(frozen=True)
+class TokenReport:
+    """One user's stored tokens as ``echostats doctor`` sees them (never the tokens)."""
+
+    user_id: str
+    key_id: str | None  # the key that sealed them
+    readable: bool  # both open with a configured key
+    expires_at: datetime | None  # of the access token (renewed automatically)
+    reauth_required: bool
+    reason: str | None
+
+
 class EncryptedTokenStore:
     def __init__(self, store: Store, cipher: TokenCipher) -> None:
         self._c = store["tokens"]
@@ -79,6 +91,30 @@ class EncryptedTokenStore:
             reauth_required=bool(doc.get("reauth_required")),
             reason=doc.get("reauth_reason"),
         )
+
+    async def inspect(self) -> list[TokenReport]:
+        """Every user's token health: readable with the configured keys, under which key."""
+        reports = []
+        async for doc in self._c.find({}).sort("_id", 1):
+            user_id = str(doc["_id"])
+            try:
+                for field in ("access", "refresh"):
+                    self._cipher.open(Sealed.from_document(doc[field]), user_id)
+                readable = True
+            except (DecryptionError, KeyError, TypeError):
+                readable = False
+            sealed = doc.get("access")
+            reports.append(
+                TokenReport(
+                    user_id=user_id,
+                    key_id=sealed.get("kid") if isinstance(sealed, dict) else None,
+                    readable=readable,
+                    expires_at=doc.get("expires_at"),
+                    reauth_required=bool(doc.get("reauth_required")),
+                    reason=doc.get("reauth_reason"),
+                )
+            )
+        return reports
 
     async def count_reauth_required(self) -> int:
         return await self._c.count_documents({"reauth_required": True})

@@ -175,3 +175,27 @@ async def test_names_are_unique() -> None:
         with pytest.raises(ValueError, match="already supervised"):
             await supervisor.start("idle", idle)
         tg.cancel_scope.cancel()
+
+
+async def test_an_actor_that_never_gets_ready_does_not_hold_up_start(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Its first attempt neither says it is ready nor fails (a database call that never
+    # answers): start gives up waiting, the actor goes on starting, and it counts as not alive
+    # until it is ready.
+    may_start = anyio.Event()
+
+    async def stuck(*, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        await may_start.wait()
+        task_status.started()
+        await anyio.sleep_forever()
+
+    async with anyio.create_task_group() as tg:
+        supervisor = Supervisor(tg, FAST, first_start_timeout=0.05)
+        with anyio.fail_after(5):
+            await supervisor.start("stuck", stuck)
+        assert supervisor.liveness()["stuck"].alive is False
+        assert any(r.msg.startswith("actor not ready yet") for r in caplog.records)
+        may_start.set()
+        await wait_until(lambda: supervisor.liveness()["stuck"].alive)
+        tg.cancel_scope.cancel()

@@ -13,6 +13,7 @@ from echostats.domain.periods import (
     PeriodError,
     bucket_label,
     local_midnight,
+    parse_tz,
     resolve_range,
     trend_buckets,
 )
@@ -187,3 +188,14 @@ def test_buckets_partition_the_range(zone: str, first: date, length: int) -> Non
     assert tuple(d for b in buckets for d in b.days) == r.days
     hours = _hours(r.start, r.end)
     assert length * 24 - 2 <= hours <= length * 24 + 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["America", "x" * 300, "../../etc/passwd", "/etc/localtime", "zone1970.tab", "a\x00b", ""],
+)
+def test_a_name_that_is_no_time_zone_is_a_period_error(name: str) -> None:
+    # Folders and over-long names fail inside zoneinfo with an OSError, not "not found".
+    with pytest.raises(PeriodError, match="not a known IANA time zone"):
+        parse_tz(name)
+    assert parse_tz("Europe/Berlin").key == "Europe/Berlin"

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from echostats.app import create_app
 from echostats.settings import Settings
 from echostats.store import Store
-from echostats.store.database import make_client
+from echostats.store.database import close_client, make_client
 from echostats.store.embedded import EmbeddedServer
 from tests.servers import running_uvicorn
 
@@ -141,3 +141,28 @@ async def test_external_mongodb_url_is_used_instead_of_embedded(
         assert app.state.store.embedded is None
         assert app.state.store.db.name == "external_url_test"
     assert not (settings.data_dir / "db").exists()
+
+
+async def test_start_up_on_an_unreachable_database_finishes_and_says_not_ready(
+    settings: Settings,
+) -> None:
+    # Every actor's first attempt meets a database that is not there: start-up must still
+    # finish (bounded per actor by the supervisor) and readiness must say why it is not ready.
+    client = make_client("mongodb://127.0.0.1:9/?directConnection=true")
+    app = create_app(settings, store=Store(client=client, db=client["unreachable"]))
+    try:
+        async with (
+            running_uvicorn(app, start_timeout=120) as url,
+            httpx.AsyncClient(base_url=url, timeout=20) as http,
+        ):
+            ready = await http.get("/api/health/ready")
+            assert ready.status_code == 503
+            assert ready.headers["retry-after"] == "5"
+            body = ready.json()
+            assert body["checks"]["database"]["ok"] is False
+            assert "database: the database is not answering" in body["reason"]
+            assert (await http.get("/api/health")).status_code == 200
+    finally:
+        # Shutdown cancelled actors inside the driver's server selection; on Python 3.11 that
+        # can leave the client's lock held, so the close is bounded as the app's own is.
+        await close_client(client)
