@@ -152,6 +152,16 @@ class Aggregator:
             changed.extend(
                 p for p, c in ((original.play, original.counted), (merged, is_counted)) if c
             )
+        counted = sum(1 for doc in inserts if doc["counted"])
+        counted += sum(1 for _, doc in replacements if doc["counted"])
+        outcome = BatchOutcome(
+            stored=len(inserts),
+            merged=len(replacements),
+            duplicates=plan.duplicates,
+            counted=counted,
+        )
+        if batch.dry_run:
+            return outcome
         entry = await self._plays.journal(
             batch_id,
             batch.user_id,
@@ -162,14 +172,7 @@ class Aggregator:
         )
         await self._plays.apply(entry)
         self._announce(batch.user_id, [p for _, p in plan.inserts.values()], changed, tz)
-        counted = sum(1 for doc in inserts if doc["counted"])
-        counted += sum(1 for _, doc in replacements if doc["counted"])
-        return BatchOutcome(
-            stored=len(inserts),
-            merged=len(replacements),
-            duplicates=plan.duplicates,
-            counted=counted,
-        )
+        return outcome
 
     async def delete(self, message: DeletePlay) -> bool:
         stored = await self._plays.get(message.user_id, message.play_id)

@@ -155,14 +155,6 @@ class Importer:
         file.tally.add(batch.tally)
         if not batch.plays:
             return
-        if dry_run:
-            # Nothing is written: every play is reported as it would be sent to the store.
-            sent = len(batch.plays)
-            counted = sent - sum(batch.tally.not_counted.values())
-            record_outcome(
-                file.tally, sent=sent, stored=sent, merged=0, duplicates=0, counted=counted
-            )
-            return
 
         def record(outcome: BatchOutcome) -> None:
             record_outcome(
@@ -176,7 +168,11 @@ class Importer:
 
         reply, answer = anyio.create_memory_object_stream[BatchOutcome](1)
         async with answer:
-            await self._to_aggregator.send(PlayBatch(user_id, tuple(batch.plays), reply=reply))
+            # A dry run is planned by the aggregator like any batch (so plays already stored are
+            # reported as duplicates) but nothing is written.
+            await self._to_aggregator.send(
+                PlayBatch(user_id, tuple(batch.plays), reply=reply, dry_run=dry_run)
+            )
             try:
                 record(await answer.receive())
             except anyio.get_cancelled_exc_class():

@@ -29,10 +29,11 @@ class AggregatorMessage:
 
 @dataclass(frozen=True)
 class PlayBatch(AggregatorMessage):
-    """Plays of one user to store."""
+    """Plays of one user to store (``dry_run``: only say what storing them would do)."""
 
     plays: tuple[Play, ...]
     reply: MemoryObjectSendStream[BatchOutcome] | None = field(default=None, compare=False)
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ async def run(rows: int, raw_docs: int) -> None:
     print(f"machine: {machine()}")
     print(f"export: {rows:,} rows in {len(files)} files (generated in {generated:.0f} s)")
     print(f"job {job['status']}: stored {report['stored']:,}, counted {report['counted']:,}")
-    print(f"  (truth: counted {truth.counted:,}; store says {counted:,}; {rollup_docs} rollup documents)")
+    print(f"  (truth: counted {truth.counted:,}; store says {counted:,}; {rollup_docs} rollups)")
     print("| figure | value |")
     print("|---|---|")
     print(f"| import, submit → finished (s) | {elapsed:.1f} |")

@@ -133,10 +133,20 @@ async def test_generated_export_round_trips(
     assert shown["report"]["files"][0]["rows"] > 0
     await assert_rollups_match_plays(store, uid)
 
+    # A dry run now says the whole export is already stored, and writes nothing.
+    rollups_before = await store["rollups"].find({"user_id": uid}, {"rev": 0}).to_list()
+    dry, _ = await run_import(world, _files(paths), dry_run=True)
+    assert dry["status"] == "completed"
+    assert (dry["report"]["stored"], dry["report"]["merged"]) == (0, 0)
+    assert dry["report"]["skipped"]["duplicate_stored"] == job["report"]["stored"]
+    assert len(await stored_plays(store, uid)) == len(docs)
+    assert await store["rollups"].find({"user_id": uid}, {"rev": 0}).to_list() == rollups_before
+
     again, _ = await run_import(world, _files(paths))
     assert again["status"] == "completed"
     assert again["report"]["stored"] == 0
     assert again["report"]["merged"] == 0
+    assert again["report"]["skipped"]["duplicate_stored"] == job["report"]["stored"]
     assert len(await stored_plays(store, uid)) == len(docs)
     await assert_rollups_match_plays(store, uid)
 
