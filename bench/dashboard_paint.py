@@ -49,6 +49,7 @@ from typing import Any
 
 import anyio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from pymongo import AsyncMongoClient
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bench.analytics_bench import ZONE, seed
@@ -178,7 +179,7 @@ def data_directory(given: Path | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-async def seeded_user(store: Store, data_dir: Path, plays: int) -> tuple[str, str]:
+async def seeded_user(store: Store, url: str, data_dir: Path, plays: int) -> tuple[str, str]:
     """The bench user's id and the seed date, seeding ``plays`` plays unless already done."""
     marker = data_dir / MARKER
     now = datetime.now(UTC)
@@ -195,7 +196,15 @@ async def seeded_user(store: Store, data_dir: Path, plays: int) -> tuple[str, st
     if await store["plays"].find_one({}) is not None:
         raise SystemExit(f"{data_dir} holds an unfinished seed: delete it and run again")
     print(f"seeding {plays:,} plays …", flush=True)
-    seconds = await seed(store, user.id, plays, now)
+    # No retried writes while seeding: a retried insert_many whose first attempt did land fails
+    # with duplicate keys (seen once at 1M on the embedded server), hiding the first error.
+    seeding: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        url, tz_aware=True, retryWrites=False, socketTimeoutMS=600_000
+    )
+    try:
+        seconds = await seed(Store(client=seeding, db=seeding[store.db.name]), user.id, plays, now)
+    finally:
+        await seeding.close()
     print(f"seeded {plays:,} plays in {seconds:.0f} s", flush=True)
     marker.write_text(json.dumps({"plays": plays, "seeded_at": now.isoformat()}))
     return user.id, now.isoformat()
@@ -328,7 +337,7 @@ async def run(args: argparse.Namespace) -> None:
         async with running_embedded_server(data_dir / "db", start_timeout=120) as server:
             client = make_client(server.url)
             store = Store(client=client, db=client["bench"])
-            user_id, seeded_at = await seeded_user(store, data_dir, args.plays)
+            user_id, seeded_at = await seeded_user(store, server.url, data_dir, args.plays)
             settings = Settings(
                 _env_file=None,
                 data_dir=data_dir / "app",
