@@ -14,6 +14,7 @@ Measured in the page (Performance API, ``performance.now()`` origin = navigation
   marks those elements with ``elementtiming`` as soon as they are inserted, so Chromium's
   Element Timing API reports their ``renderTime``; FMP is the later of the two.
 - LCP: the last ``largest-contentful-paint`` candidate, for reference.
+- All drawn: no section of the overview is still waiting for its request (``aria-busy``).
 - Bytes: the navigation entry plus every Resource Timing entry (``transferSize`` = headers +
   body on the wire, ``encodedBodySize`` = body), split into HTML / JS / CSS / API JSON. The two
   Server-Sent Event streams the page keeps open never finish, so they have no entry and are
@@ -92,6 +93,10 @@ PROBE = """
       if (!el) continue;
       el.setAttribute("elementtiming", name);  // set before the frame that paints it
       marks[name] = performance.now();
+    }
+    const view = document.querySelector(".page-overview");
+    if (marks.complete === undefined && view && !view.querySelector("[aria-busy]")) {
+      marks.complete = performance.now();  // every section drawn (charts included)
     }
   };
   new MutationObserver(mark).observe(document, { childList: true, subtree: true });
@@ -219,6 +224,7 @@ class Load:
     fmp: float
     lcp: float | None
     dom_ready: float  # headline and top list both inserted into the DOM
+    complete: float  # every section of the page drawn, charts included
     bytes_by_kind: dict[str, tuple[int, int, int]]  # kind -> (requests, transfer, body)
     api: list[tuple[str, float, float]]  # (path?query, start ms, end ms) as the page saw them
 
@@ -245,6 +251,10 @@ async def load(page: Page, url: str | None) -> Load:
         timeout=PAGE_TIMEOUT_MS,
         polling=50,
     )
+    # Bytes are counted once every section has its data (no request of the page in flight).
+    await page.wait_for_function(
+        "() => window.__paint.marks.complete !== undefined", timeout=PAGE_TIMEOUT_MS, polling=50
+    )
     await page.wait_for_load_state("load")
     data: dict[str, Any] = await page.evaluate(COLLECT)
     if time.perf_counter() - began > PAGE_TIMEOUT_MS / 1000:
@@ -264,6 +274,7 @@ async def load(page: Page, url: str | None) -> Load:
         fmp=max(elements["headline"], elements["toplist"]),
         lcp=data["lcp"],
         dom_ready=max(data["marks"]["headline"], data["marks"]["toplist"]),
+        complete=data["marks"]["complete"],
         bytes_by_kind=kinds,
         api=api,
     )
@@ -297,13 +308,14 @@ def spread(values: list[float]) -> str:
 
 def report_period(period: str, cold: list[Load], warm: list[Load], served: list[Served]) -> None:
     print(f"\n### period={period}: ms from navigation start, median (min-max) of {len(cold)}")
-    print("| load | FCP | FMP (headline + top lists painted) | LCP | data in DOM |")
-    print("|---|---|---|---|---|")
+    print("| load | FCP | FMP (headline + top lists painted) | LCP | data in DOM | all drawn |")
+    print("|---|---|---|---|---|---|")
     for label, loads in (("cold", cold), ("warm (reload)", warm)):
         lcps = [x.lcp for x in loads if x.lcp is not None]
         print(
             f"| {label} | {spread([x.fcp for x in loads])} | {spread([x.fmp for x in loads])} "
-            f"| {spread(lcps) if lcps else '—'} | {spread([x.dom_ready for x in loads])} |"
+            f"| {spread(lcps) if lcps else '—'} | {spread([x.dom_ready for x in loads])} "
+            f"| {spread([x.complete for x in loads])} |"
         )
     print("\nbytes per load (first run; requests, transfer = headers + body, body = encoded):")
     print("| load | kind | requests | transfer B | body B |")
