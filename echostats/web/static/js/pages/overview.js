@@ -13,12 +13,45 @@ function dayCount(n) {
   return `${count(n)} ${n === 1 ? "day" : "days"}`;
 }
 
+function trendChart(trend) {
+  return barChart(trend.points, {
+    label: (p) => p.label, value: (p) => p.ms / 3600000, format: (v) => `${Math.round(v * 10) / 10} h`, title: "Listening hours per bucket",
+  });
+}
+
+function heatChart(heat) {
+  const grid = Array.from({ length: 7 }, () => Array(24).fill(0));
+  for (const c of heat.cells) grid[c.weekday][c.hour] = c.plays;
+  return heatmap(grid, {
+    rowLabels: WEEKDAYS, columnLabels: Array.from({ length: 24 }, (_, i) => String(i)), format: (v) => `${count(v)} plays`, title: "Plays by weekday and hour",
+  });
+}
+
+// A section drawn when its own request answers; it goes away if that request fails.
+function slot(title, request, chart) {
+  const section = h("section", { "aria-busy": "true" }, h("h2", {}, title), h("p", { class: "muted" }, "Loading…"));
+  request.then((data) => {
+    if (!data) {
+      section.remove();
+      return;
+    }
+    clear(section);
+    append(section, h("h2", {}, title), chart(data));
+    section.removeAttribute("aria-busy");
+  });
+  return section;
+}
+
 async function draw(body, ctx) {
   const query = rangeQuery(ctx.params);
-  const [overview, trend] = await Promise.all([
-    ctx.api.get("/api/v1/analytics/overview", query),
-    ctx.api.get("/api/v1/analytics/trend", query).catch(() => null),
-  ]);
+  // The headline numbers and top lists come first and alone: the three routes share one
+  // service process, so asking for the charts at the same time only slows the overview down.
+  // The trend and the heatmap are asked for once it has answered and fill their own sections.
+  const overview = await ctx.api.get("/api/v1/analytics/overview", query);
+  const trend = ctx.api.get("/api/v1/analytics/trend", query).catch(() => null);
+  const heat = ctx.api.get("/api/v1/analytics/heatmap", query)
+    .then((data) => (data && Array.isArray(data.cells) ? data : null))
+    .catch(() => null);
   clear(body);
   const hours = overview.hourly_distribution || [];
   const weekdays = overview.daily_distribution || [];
@@ -31,9 +64,7 @@ async function draw(body, ctx) {
       card("Albums", count(overview.unique_albums)),
       card("Streak", dayCount(overview.listening_streak_days), `longest ${dayCount(overview.longest_streak_days)}`)),
     overview.total_tracks_played === 0 ? h("p", { class: "empty" }, "No plays in this period yet. Listen on Spotify or import your history.") : null,
-    trend ? h("section", {}, h("h2", {}, "Trend"), barChart(trend.points, {
-      label: (p) => p.label, value: (p) => p.ms / 3600000, format: (v) => `${Math.round(v * 10) / 10} h`, title: "Listening hours per bucket",
-    })) : null,
+    slot("Trend", trend, trendChart),
     h("div", { class: "columns" },
       h("section", {}, h("h2", {}, "By hour of day"), barChart(hours, {
         label: (p) => String(p.hour), value: (p) => p.count, format: (v) => count(Math.round(v)), height: 150, title: "Plays per hour of day",
@@ -47,15 +78,8 @@ async function draw(body, ctx) {
     h("div", { class: "columns" },
       h("section", {}, h("h2", {}, "Top albums"), topList(overview.top_albums)),
       h("section", {}, h("h2", {}, "Top genres"), genreList(overview.top_genres))),
+    slot("Weekday × hour", heat, heatChart),
   );
-  const heat = await ctx.api.get("/api/v1/analytics/heatmap", query).catch(() => null);
-  if (heat && Array.isArray(heat.cells)) {
-    const grid = Array.from({ length: 7 }, () => Array(24).fill(0));
-    for (const c of heat.cells) grid[c.weekday][c.hour] = c.plays;
-    body.append(h("section", {}, h("h2", {}, "Weekday × hour"), heatmap(grid, {
-      rowLabels: WEEKDAYS, columnLabels: Array.from({ length: 24 }, (_, i) => String(i)), format: (v) => `${count(v)} plays`, title: "Plays by weekday and hour",
-    })));
-  }
 }
 
 export async function render(root, ctx) {
