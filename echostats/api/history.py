@@ -147,7 +147,7 @@ async def history(
     request: Request,
     user: CurrentUser,
     *,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000, description="1-based page")] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     start: Annotated[str | None, Query(description="ISO date or datetime")] = None,
     end: Annotated[str | None, Query(description="ISO date (inclusive) or datetime")] = None,

@@ -32,7 +32,7 @@ from echostats.store.analytics import image_url
 
 router = APIRouter(prefix="/api/v1", tags=["tracks, artists, albums, genres"])
 
-Page = Annotated[int, Query(ge=1, description="1-based page")]
+Page = Annotated[int, Query(ge=1, le=100_000, description="1-based page")]
 Limit = Annotated[int, Query(ge=1, le=100, description="items per page (at most 100)")]
 ItemId = Annotated[str, Path(min_length=1, max_length=300)]
 
