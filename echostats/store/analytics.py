@@ -17,7 +17,6 @@ cached, so a cold page costs one walk and every later page one ``$in`` on ``_id`
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -141,48 +140,68 @@ class AnalyticsStore:
         that finds fewer than expected is the read repeated without an end."""
         lo = datetime.combine(day, time(), tz)
         hi = datetime.combine(day + ONE_DAY, time(), tz)
-        query: Document = {"user_id": user_id, "started_at": {"$gte": lo, "$lt": hi}}
-        found = await self._plays_where(
-            {**query, "ended_at": {"$gte": lo, "$lt": hi + LATE_REPORT}}
-        )
-        found = [p for p in found if keep(p)]
+        found = [p for p in await self._started_in(user_id, lo, hi, hi + LATE_REPORT) if keep(p)]
         if len(found) >= expected:
             return found
-        return [p for p in await self._plays_where({**query, "ended_at": {"$gte": lo}}) if keep(p)]
+        return [p for p in await self._started_in(user_id, lo, hi, None) if keep(p)]
 
     async def plays_started_in(
         self, user_id: str, start: datetime | None, end: datetime, *, counted_only: bool
     ) -> list[Play]:
         """Plays that started in ``[start, end)`` (see the module docstring for the cost)."""
-        query: Document = {"user_id": user_id, "started_at": {"$lt": end}}
+        return await self._started_in(user_id, start, end, None, counted_only=counted_only)
+
+    async def _started_in(
+        self,
+        user_id: str,
+        start: datetime | None,
+        end: datetime,
+        ended_before: datetime | None,
+        *,
+        counted_only: bool = True,
+    ) -> list[Play]:
+        """The server gets only what the ``(user_id, ended_at)`` index holds, sorted by it:
+        with a predicate on any other field (``started_at``, ``counted``) the embedded server's
+        planner drops the index and scans the collection. The rest is checked here."""
+        ended: Document = {}
         if start is not None:
-            query["ended_at"] = {"$gte": start}
-            query["started_at"]["$gte"] = start
-        return await self._plays_where(query, counted_only=counted_only)
+            ended["$gte"] = start
+        if ended_before is not None:
+            ended["$lt"] = ended_before
+        query: Document = {"user_id": user_id, **({"ended_at": ended} if ended else {})}
+        cursor = self._plays.find(query, {"_id": 0, "batch": 0}).sort(NEWEST_FIRST)
+        out = []
+        async for doc in cursor:
+            if counted_only and not doc.get("counted"):
+                continue
+            started = doc["started_at"]
+            if started < end and (start is None or started >= start):
+                out.append(from_document(doc))
+        return out
 
     async def track_plays(self, user_id: str, track_key: str) -> list[Play]:
         """Counted plays of one track (the dedup index covers user + track key)."""
-        return await self._plays_where({"user_id": user_id, "track_key": track_key})
+        cursor = self._plays.find({"user_id": user_id, "track_key": track_key}, {"batch": 0})
+        return [from_document(doc) async for doc in cursor if doc.get("counted")]
 
     async def artist_plays(
         self, user_id: str, artist_id: str | None, name: str | None
     ) -> list[Play]:
-        """Counted plays crediting an artist (by id, or by name ignoring case). No index on
-        artists (plays keep few indexes), so this walks the user's plays: not a hot query."""
-        query: Document = {"user_id": user_id}
-        if artist_id is not None:
-            query["artist_ids"] = artist_id
-        else:
-            query["artist_names"] = {"$regex": f"^{re.escape(name or '')}$", "$options": "i"}
-        return await self._plays_where(query)
-
-    async def _plays_where(self, query: Document, *, counted_only: bool = True) -> list[Play]:
-        """``counted`` is checked here, not on the server: an equality on a field no index
-        holds makes the embedded server's planner drop the index and scan the collection."""
-        cursor = self._plays.find(query, {"_id": 0, "batch": 0})
-        return [
-            from_document(doc) async for doc in cursor if doc.get("counted") or not counted_only
-        ]
+        """Counted plays crediting an artist (by id, or by name ignoring case), for another time
+        zone than the saved one (the saved zone reads rollups). No index holds artists, so this
+        walks every play of the user, window by window."""
+        wanted = (name or "").casefold()
+        out = []
+        async for doc in walk_plays(self._store, user_id, {"batch": 0}):
+            if not doc.get("counted"):
+                continue
+            if artist_id is not None:
+                if artist_id not in (doc.get("artist_ids") or ()):
+                    continue
+            elif wanted not in [str(n).casefold() for n in doc.get("artist_names") or ()]:
+                continue
+            out.append(from_document(doc))
+        return out
 
     async def history_page(
         self, query: HistoryQuery, skip: int, limit: int
