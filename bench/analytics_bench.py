@@ -139,7 +139,7 @@ async def main(count: int, data_dir: Path | None) -> None:
                 Profile(spotify_id="bench", display_name=None, image_url=None, product=None), now
             )
             await store["users"].update_one({"_id": user.id}, {"$set": {"time_zone": ZONE}})
-            if await store["plays"].find_one({"user_id": user.id}) is None:
+            if await store["rollups"].find_one({"user_id": user.id}) is None:  # not plays: slow
                 seconds = await seed(store, user.id, count, now)
                 print(f"seeded {count:,} plays in {seconds:.0f} s ({machine()})")
             else:

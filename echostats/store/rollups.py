@@ -16,11 +16,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta, tzinfo
-from typing import Any, Protocol
+from typing import Any
 
 from bson import Binary
 from pymongo import InsertOne, ReplaceOne
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from echostats.domain.plays import Play, from_document
@@ -38,6 +37,7 @@ from echostats.domain.rollups import (
     unpack_counters,
     unpack_pairs,
 )
+from echostats.store.walk import Collections, walk_plays
 
 Document = dict[str, Any]
 FORMAT = 1
@@ -48,10 +48,6 @@ APPLIED_MEMORY = 32
 MAX_ATTEMPTS = 8
 DUPLICATE_KEY = 11000
 WRITE_BATCH = 200
-
-
-class Collections(Protocol):
-    def __getitem__(self, name: str) -> AsyncCollection[Document]: ...
 
 
 class WriteConflict(RuntimeError):
@@ -197,7 +193,7 @@ class RollupWriter:
     """Reads every play of a user and replaces that user's rollups."""
 
     def __init__(self, store: Collections) -> None:
-        self._plays = store["plays"]
+        self._store = store
         self._rollups = RollupStore(store)
 
     async def count(self, user_id: str) -> int:
@@ -206,9 +202,9 @@ class RollupWriter:
         return sum(r.plays for r in await self._rollups.levels(user_id, Level.ENDED))
 
     async def plays(self, user_id: str) -> AsyncIterator[tuple[Play, bool]]:
-        """Every stored play with whether it counts (the timeline holds uncounted ones too)."""
-        cursor = self._plays.find({"user_id": user_id}, {"_id": 0, "batch": 0})
-        async for doc in cursor:
+        """Every stored play with whether it counts (the timeline holds uncounted ones too),
+        walked in bounded windows (``store.walk``)."""
+        async for doc in walk_plays(self._store, user_id, {"_id": 0, "batch": 0}):
             yield from_document(doc), bool(doc.get("counted"))
 
     async def replace(self, user_id: str, rollups: Iterable[Rollup], build_id: str) -> int:
