@@ -139,9 +139,13 @@ async def main(count: int, data_dir: Path | None) -> None:
                 Profile(spotify_id="bench", display_name=None, image_url=None, product=None), now
             )
             await store["users"].update_one({"_id": user.id}, {"$set": {"time_zone": ZONE}})
-            if await store["rollups"].find_one({"user_id": user.id}) is None:  # not plays: slow
+            if data_dir is None or not any(
+                (data_dir / n).exists() for n in ("seeded", "seeded.json")
+            ):
                 seconds = await seed(store, user.id, count, now)
                 print(f"seeded {count:,} plays in {seconds:.0f} s ({machine()})")
+                if data_dir is not None:
+                    (data_dir / "seeded").write_text(f"{count}\n")
             else:
                 print(f"reusing the plays seeded in {data_dir} ({machine()})")
             app = create_app(settings, store=store)

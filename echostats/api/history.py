@@ -1,11 +1,10 @@
 """``/api/v1/history``: the user's plays, newest first, filtered; export; delete one play.
 
-Every query is ``user_id`` equality plus the ``(user_id, ended_at)`` index. The unfiltered page
-reads only the days holding it (the history timeline says which); filters are checked on every
-play from the range start on and counted, so a filtered page costs a walk of that range.
-``start``/``end`` select by ``played_at`` (the start); ``ended_at >= start`` bounds the walk
-exactly, since a play ends after it starts. No query is pinned with ``hint``: the embedded
-server then scans the index's whole ``user_id`` prefix instead of the range.
+The unfiltered page reads only the days holding it (the history timeline says which); a track id
+reads that track's plays through the dedup index; other filters are checked in the app on every
+play from the range start on (a walk in bounded windows, ``store.walk``), so such a page costs
+a read of that range. ``start``/``end`` select by ``played_at`` (the start); ``ended_at >=
+start`` bounds the walk exactly, since a play ends after it starts.
 """
 
 from __future__ import annotations
@@ -24,9 +23,10 @@ from pydantic import BaseModel
 
 from actors.facade import Pipeline
 from echostats.api.auth import CurrentUser
+from echostats.domain.history import HistoryFilter
 from echostats.domain.periods import PeriodError, resolve_range
 from echostats.errors import NotFound, Unprocessable
-from echostats.store.analytics import AnalyticsStore, HistoryQuery, image_url
+from echostats.store.analytics import AnalyticsStore, image_url
 from echostats.store.walk import walk_plays
 
 router = APIRouter(prefix="/api/v1/history", tags=["history"])
@@ -70,14 +70,9 @@ class HistoryPage(BaseModel):
     pages: int
 
 
-def _exact(value: str) -> dict[str, str]:
-    return {"$regex": f"^{re.escape(value)}$", "$options": "i"}
-
-
-def _query(
+def _filter(
     request: Request,
     *,
-    user_id: str,
     time_zone: str,
     start: str | None,
     end: str | None,
@@ -85,32 +80,30 @@ def _query(
     track: str | None,
     source: str | None,
     q: str | None,
-) -> HistoryQuery:
-    now: datetime = request.app.state.auth.now()
-    query: dict[str, Any] = {"user_id": user_id}
+) -> HistoryFilter:
+    """The request's filters; bad dates are a 422 with the reason."""
+    since = until = None
     if start is not None or end is not None:
+        now: datetime = request.app.state.auth.now()
         try:
             rng = resolve_range(tz=time_zone, now=now, start=start or "1970-01-01", end=end)
         except PeriodError as exc:
             raise Unprocessable(str(exc)) from None
-        query["ended_at"] = {"$gte": rng.start}
-        query["started_at"] = {"$gte": rng.start, "$lt": rng.end}
-    if artist:
-        query["artist_ids" if SPOTIFY_ID.fullmatch(artist) else "artist_names"] = (
-            artist if SPOTIFY_ID.fullmatch(artist) else _exact(artist)
-        )
-    if track:
-        if SPOTIFY_ID.fullmatch(track):
-            query["track_id"] = track
-        else:
-            query["track_name"] = _exact(track)
-    if source:
-        query["source"] = source
-    if q:
-        # No text index on the embedded server: a case-insensitive substring on the names.
-        pattern = {"$regex": re.escape(q), "$options": "i"}
-        query["$or"] = [{"track_name": pattern}, {"artist_names": pattern}, {"album_name": pattern}]
-    return query
+        since, until = rng.start, rng.end
+    by_id = {
+        "artist": artist and SPOTIFY_ID.fullmatch(artist),
+        "track": track and SPOTIFY_ID.fullmatch(track),
+    }
+    return HistoryFilter(
+        start=since,
+        end=until,
+        artist_id=artist if by_id["artist"] else None,
+        artist_name=artist if artist and not by_id["artist"] else None,
+        track_id=track if by_id["track"] else None,
+        track_name=track if track and not by_id["track"] else None,
+        source=source,
+        q=q or None,
+    )
 
 
 def _play_out(doc: Mapping[str, Any], catalog: Mapping[str, Any]) -> PlayOut:
@@ -158,9 +151,8 @@ async def history(
         str | None, Query(max_length=200, description="case-insensitive substring")
     ] = None,
 ) -> HistoryPage:
-    query = _query(
+    wanted = _filter(
         request,
-        user_id=user.id,
         time_zone=user.time_zone,
         start=start,
         end=end,
@@ -170,7 +162,7 @@ async def history(
         q=q,
     )
     store = AnalyticsStore(request.app.state.store)
-    docs, total = await store.history_page(query, (page - 1) * limit, limit)
+    docs, total = await store.history_page(user.id, wanted, (page - 1) * limit, limit)
     catalog = await store.catalog("tracks", [d.get("track_id") or "" for d in docs])
     return HistoryPage(
         items=[_play_out(doc, catalog) for doc in docs],

@@ -9,9 +9,10 @@ the page (rows of the newest day in the run that belong to earlier pages).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -67,3 +68,49 @@ def last_active_day(timeline: Sequence[Rollup]) -> date | None:
     """The last UTC day any stored play ended on."""
     days = _active(timeline)
     return max(days).date() if days else None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFilter:
+    """What a filtered history page keeps, checked on each play document in the app (the
+    embedded server scans the collection for any predicate no index holds)."""
+
+    start: datetime | None = None  # played_at (the start) >= start
+    end: datetime | None = None  # played_at < end
+    artist_id: str | None = None
+    artist_name: str | None = None  # whole name, any case
+    track_id: str | None = None
+    track_name: str | None = None  # whole name, any case
+    source: str | None = None
+    q: str | None = None  # substring of track, artist or album name, any case
+
+    @property
+    def unfiltered(self) -> bool:
+        return all(getattr(self, name) is None for name in self.__slots__)
+
+    def matches(self, doc: Mapping[str, Any]) -> bool:
+        started = doc["started_at"]
+        if (self.start is not None and started < self.start) or (
+            self.end is not None and started >= self.end
+        ):
+            return False
+        artists = [str(a) for a in doc.get("artist_names") or ()]
+        checks = (
+            self.artist_id is None or self.artist_id in (doc.get("artist_ids") or ()),
+            self.artist_name is None or _folded(self.artist_name) in map(_folded, artists),
+            self.track_id is None or doc.get("track_id") == self.track_id,
+            self.track_name is None or _folded(self.track_name) == _folded(doc.get("track_name")),
+            self.source is None or doc.get("source") == self.source,
+            self.q is None
+            or _contains(self.q, [doc.get("track_name"), doc.get("album_name"), *artists]),
+        )
+        return all(checks)
+
+
+def _folded(value: Any) -> str:
+    return str(value or "").casefold()
+
+
+def _contains(needle: str, haystack: Sequence[Any]) -> bool:
+    wanted = needle.casefold()
+    return any(wanted in _folded(value) for value in haystack)

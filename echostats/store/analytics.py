@@ -17,7 +17,7 @@ cached, so a cold page costs one walk and every later page one ``$in`` on ``_id`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -25,15 +25,14 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError
 
-from echostats.domain.history import history_window, last_active_day
-from echostats.domain.plays import Play, album_key, artist_key, from_document
+from echostats.domain.history import HistoryFilter, history_window, last_active_day
+from echostats.domain.plays import TRACK_URI_PREFIX, Play, album_key, artist_key, from_document
 from echostats.domain.rollups import Level, Rollup, cover
 from echostats.store.database import Store
 from echostats.store.rollups import RollupStore
 from echostats.store.walk import walk_plays
 
 Document = dict[str, Any]
-HistoryQuery = dict[str, Any]  # a plays filter starting with ``user_id`` equality
 DUPLICATE_KEY = 11000
 # Newest first; plays ending in the same millisecond keep one order across pages.
 NEWEST_FIRST = [("user_id", ASCENDING), ("ended_at", DESCENDING), ("_id", DESCENDING)]
@@ -160,18 +159,21 @@ class AnalyticsStore:
         *,
         counted_only: bool = True,
     ) -> list[Play]:
-        """The server gets only what the ``(user_id, ended_at)`` index holds, sorted by it:
-        with a predicate on any other field (``started_at``, ``counted``) the embedded server's
-        planner drops the index and scans the collection. The rest is checked here."""
-        ended: Document = {}
-        if start is not None:
-            ended["$gte"] = start
+        """The server gets only what the ``(user_id, ended_at)`` index holds: with a predicate
+        on any other field (``started_at``, ``counted``) the embedded server's planner drops the
+        index and scans the collection, and a range open at the top is walked in bounded
+        windows (``store.walk``). The rest is checked here."""
         if ended_before is not None:
-            ended["$lt"] = ended_before
-        query: Document = {"user_id": user_id, **({"ended_at": ended} if ended else {})}
-        cursor = self._plays.find(query, {"_id": 0, "batch": 0}).sort(NEWEST_FIRST)
+            bounds: Document = {"$lt": ended_before}
+            if start is not None:
+                bounds["$gte"] = start
+            docs: AsyncIterator[Document] = self._plays.find(
+                {"user_id": user_id, "ended_at": bounds}, {"batch": 0}
+            ).sort(NEWEST_FIRST)
+        else:
+            docs = walk_plays(self._store, user_id, {"batch": 0}, since=start)
         out = []
-        async for doc in cursor:
+        async for doc in docs:
             if counted_only and not doc.get("counted"):
                 continue
             started = doc["started_at"]
@@ -204,22 +206,32 @@ class AnalyticsStore:
         return out
 
     async def history_page(
-        self, query: HistoryQuery, skip: int, limit: int
+        self, user_id: str, wanted: HistoryFilter, skip: int, limit: int
     ) -> tuple[list[Document], int]:
-        """One page newest first, and how many plays match. Filtered pages walk and count every
-        matching play (the server has no index for the filters); the unfiltered page, the one
-        people open, reads only the days that hold it (``_recent_page``)."""
-        if set(query) == {"user_id"}:
-            return await self._recent_page(str(query["user_id"]), skip, limit)
-        cursor = (
-            self._plays.find(query, {"batch": 0, "counted": 0})
-            .sort(NEWEST_FIRST)
-            .skip(skip)
-            .limit(limit)
-        )
-        docs = await cursor.to_list()
-        total = await self._plays.count_documents(query)
-        return docs, total
+        """One page newest first, and how many plays match. The unfiltered page, the one people
+        open, reads only the days that hold it (``_recent_page``); a track id reads that track's
+        plays through the dedup index; any other filter walks the user's plays (from the range
+        start, when there is one) and checks each in the app, so its cost grows with history."""
+        if wanted.unfiltered:
+            return await self._recent_page(user_id, skip, limit)
+        if wanted.track_id is not None:
+            cursor = self._plays.find(
+                {"user_id": user_id, "track_key": TRACK_URI_PREFIX + wanted.track_id},
+                {"batch": 0, "counted": 0},
+            )
+            matching = [doc async for doc in cursor if wanted.matches(doc)]
+            matching.sort(key=lambda d: (d["ended_at"], d["_id"]), reverse=True)
+            return matching[skip : skip + limit], len(matching)
+        page: list[Document] = []
+        total = 0
+        async for doc in walk_plays(
+            self._store, user_id, {"batch": 0, "counted": 0}, since=wanted.start
+        ):
+            if wanted.matches(doc):
+                if skip <= total < skip + limit:
+                    page.append(doc)
+                total += 1
+        return page, total
 
     async def _recent_page(self, user_id: str, skip: int, limit: int) -> tuple[list[Document], int]:
         """The history timeline counts plays per UTC day of their end, so the days holding rows

@@ -40,15 +40,22 @@ async def walk_plays(
     projection: Mapping[str, Any] | None = None,
     *,
     newest_first: bool = True,
+    since: datetime | None = None,
     now: datetime | None = None,
 ) -> AsyncIterator[Document]:
-    """Every play of a user in ``ended_at`` order (ties by ``_id``), window by window."""
+    """Every play of a user in ``ended_at`` order (ties by ``_id``), window by window; with
+    ``since``, only those that ended at or after it."""
     present = (now or datetime.now(UTC)).replace(microsecond=0) + ONE_DAY
     direction = DESCENDING if newest_first else ASCENDING
     for window in _windows(present, newest_first):
+        bounds = window
+        if since is not None:
+            if "$lt" in window and window["$lt"] <= since:
+                continue
+            bounds = {**window, "$gte": max(window.get("$gte", since), since)}
         cursor = (
             store["plays"]
-            .find({"user_id": user_id, "ended_at": window}, projection)
+            .find({"user_id": user_id, "ended_at": bounds}, projection)
             .sort([("user_id", ASCENDING), ("ended_at", direction), ("_id", direction)])
         )
         async for doc in cursor:

@@ -126,6 +126,14 @@ async def test_history_filters_pages_and_delete(world: SignInWorld, store: Store
     by_artist = await get(world, headers, "/api/v1/history", artist="artist 1", limit="100")
     assert by_artist["total"] == sum("Artist 1" in p.artist_names for p in plays)
     assert (await get(world, headers, "/api/v1/history", source="poll"))["total"] == 0
+    one = next(p for p in plays if p.track_id)
+    by_track = await get(world, headers, "/api/v1/history", track=one.track_id, limit="100")
+    assert by_track["total"] == sum(p.track_id == one.track_id for p in plays)
+    assert {i["track"]["spotify_id"] for i in by_track["items"]} == {one.track_id}
+    # A filtered page past the first keeps the newest-first order.
+    second = await get(world, headers, "/api/v1/history", q="song", limit="5", page="2")
+    assert second["total"] == len(plays)
+    assert [i["track"]["name"] for i in second["items"]] == [p.track_name for p in newest[5:10]]
     start = (datetime.now(UTC) - timedelta(days=3)).isoformat()
     ranged = await get(world, headers, "/api/v1/history", start=start, limit="100")
     assert ranged["total"] == sum(p.started_at >= datetime.fromisoformat(start) for p in plays)
