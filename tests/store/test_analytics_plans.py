@@ -42,7 +42,7 @@ async def test_hot_query_shapes_use_an_index(store: Store) -> None:
     ]
     await store["plays"].insert_many(docs)
     lo, hi = T0 - timedelta(days=2), T0
-    shapes = {
+    shapes: dict[str, tuple[dict[str, Any], Any]] = {
         # a history page's days (store.analytics._recent_page) and a walk window (store.walk)
         "window": ({"user_id": "u1", "ended_at": {"$gte": lo, "$lt": hi}}, NEWEST_FIRST),
         # the raw-play path and one day's plays (AnalyticsStore._started_in)
