@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -48,26 +48,6 @@ def history_window(timeline: Sequence[Rollup], skip: int, limit: int) -> Window:
 
     before = int(after[newest - 1]) if newest else 0
     return Window(total, day_at(oldest), day_at(newest) + timedelta(days=1), skip - before)
-
-
-def _active(timeline: Sequence[Rollup]) -> list[datetime]:
-    days = []
-    for rollup in timeline:
-        for index in np.flatnonzero(rollup.days[:, 0] > 0):
-            days.append(datetime.combine(rollup.first + timedelta(days=int(index)), time(), UTC))
-    return days
-
-
-def first_active_day(timeline: Sequence[Rollup]) -> date | None:
-    """The first UTC day any stored play ended on."""
-    days = _active(timeline)
-    return min(days).date() if days else None
-
-
-def last_active_day(timeline: Sequence[Rollup]) -> date | None:
-    """The last UTC day any stored play ended on."""
-    days = _active(timeline)
-    return max(days).date() if days else None
 
 
 @dataclass(frozen=True, slots=True)

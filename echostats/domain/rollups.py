@@ -472,6 +472,14 @@ def add_deltas(total: dict[RollupId, Delta], more: Mapping[RollupId, Delta]) -> 
                 _bump(target.sections[section], key, p, m)
 
 
+def active_days(rollups: Iterable[Rollup]) -> list[date]:
+    """The days, in order, on which any of ``rollups`` has plays (in the rollups' own days:
+    local for DAY/MONTH/YEAR, UTC end days for ENDED)."""
+    return sorted(
+        r.first + timedelta(days=int(i)) for r in rollups for i in np.flatnonzero(r.days[:, 0] > 0)
+    )
+
+
 def build(plays: Iterable[Play], tz: tzinfo, levels: Iterable[Level] = Level) -> list[Rollup]:
     """Rollups of counted ``plays`` from nothing (the raw-play path), ordered by id."""
     built = deltas(plays, tz, 1, levels)

@@ -25,9 +25,9 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError
 
-from echostats.domain.history import HistoryFilter, history_window, last_active_day
+from echostats.domain.history import HistoryFilter, history_window
 from echostats.domain.plays import TRACK_URI_PREFIX, Play, album_key, artist_key, from_document
-from echostats.domain.rollups import Level, Rollup, cover
+from echostats.domain.rollups import Level, Rollup, active_days, cover
 from echostats.store.database import Store
 from echostats.store.rollups import RollupStore
 from echostats.store.walk import walk_plays
@@ -114,7 +114,8 @@ class AnalyticsStore:
         timeline which UTC day hold them, so only those days' plays are read."""
         first_day, _, _ = await self._rollup_store.bounds(user_id)
         timeline = await self._rollup_store.levels(user_id, Level.ENDED)
-        last_end_day = last_active_day(timeline)
+        ended_days = active_days(timeline)
+        last_end_day = ended_days[-1] if ended_days else None
         if first_day is None or last_end_day is None:
             return None, None
         day = await self._rollup_store.load(user_id, [(Level.DAY, first_day.isoformat())], ())

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import date, timedelta, tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 from bson import Binary
@@ -31,7 +31,7 @@ from echostats.domain.rollups import (
     Level,
     Rollup,
     RollupId,
-    first_day,
+    active_days,
     pack_counters,
     pack_pairs,
     unpack_counters,
@@ -117,18 +117,8 @@ class RollupStore:
 
     async def bounds(self, user_id: str) -> tuple[date | None, date | None, int]:
         """First and last local day with counted plays, and how many days have them."""
-        first = last = None
-        count = 0
-        for year in await self.levels(user_id, Level.YEAR):
-            active = (year.days[:, 0] > 0).nonzero()[0]
-            if len(active) == 0:
-                continue
-            base = first_day(year.level, year.period)
-            if first is None:
-                first = base + timedelta(days=int(active[0]))
-            last = base + timedelta(days=int(active[-1]))
-            count += len(active)
-        return first, last, count
+        days = active_days(await self.levels(user_id, Level.YEAR))
+        return (days[0], days[-1], len(days)) if days else (None, None, 0)
 
     async def apply(self, user_id: str, batch: str, deltas: Mapping[RollupId, Delta]) -> None:
         """Add ``deltas`` to the stored rollups, once per ``batch`` whatever happens.
