@@ -13,11 +13,13 @@ without counting plays on the server.
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import date, tzinfo
 from typing import Any
 
+import anyio
 from bson import Binary
 from pymongo import InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError
@@ -127,7 +129,11 @@ class RollupStore:
         a write that lost a race (another writer changed ``rev``, or created the document
         first) is found on the next read — its ``applied`` lacks the batch — and redone."""
         pending = {rid: delta for rid, delta in deltas.items() if delta}
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                # Lost a race: back off a random, growing while so contenders spread out
+                # instead of colliding again on the next read.
+                await anyio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 (jitter)
             ids = {doc_id(user_id, rid): rid for rid in pending}
             docs = {d["_id"]: d async for d in self._rollups.find({"_id": {"$in": list(ids)}})}
             operations: list[InsertOne[Document] | ReplaceOne[Document]] = []
