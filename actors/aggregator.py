@@ -10,17 +10,19 @@ anything else.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import anyio
 from anyio.abc import TaskStatus
-from anyio.streams.memory import MemoryObjectReceiveStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from actors import topics
 from actors.events import Event
@@ -30,10 +32,13 @@ from echostats.domain.counting import DEFAULT_RULES, CountingRules, decide
 from echostats.domain.dedup import candidate_range, merge, same_play
 from echostats.domain.periods import local_day, parse_tz
 from echostats.domain.plays import Play
-from echostats.store.plays import PlayStore, StoredPlay, new_play_id, play_document
+from echostats.domain.rollups import Delta, RollupId
+from echostats.store.plays import Changes, PlayStore, StoredPlay, new_play_id, play_document
 from echostats.store.users import Users
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+Document = dict[str, Any]
 
 PERIOD_DAYS = {"week": 7, "month": 30, "quarter": 90, "year": 365}
 
@@ -64,6 +69,21 @@ class _Plan:
     duplicates: int = 0
 
 
+@dataclass
+class Prepared:
+    """A planned batch: its answer, and (unless there is nothing to write) what to write."""
+
+    batch: PlayBatch
+    outcome: BatchOutcome
+    entry: Document | None = None  # the journal entry; None: nothing to write
+    changes: Changes = field(default_factory=Changes)
+    deltas: dict[RollupId, Delta] = field(default_factory=dict)
+    will_store: list[StoredPlay] = field(default_factory=list)  # the plays as they will be stored
+    new_plays: list[Play] = field(default_factory=list)
+    changed: list[Play] = field(default_factory=list)
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+
+
 class Aggregator:
     def __init__(
         self,
@@ -78,6 +98,9 @@ class Aggregator:
         self._publish = publish
         self._now = now
         self._rules = rules
+        # Batches planned but not yet written: the next batch is planned while one is written,
+        # and must see its plays as stored.
+        self._writing: list[Prepared] = []
 
     def counts(self, play: Play) -> bool:
         return decide(play, self._rules) is None
@@ -126,20 +149,43 @@ class Aggregator:
         return plan
 
     async def ingest(self, batch: PlayBatch) -> BatchOutcome:
+        """Store one batch (plan, then write): what ``run`` does, one batch at a time."""
+        prepared = await self.prepare(batch)
+        await self.commit(prepared)
+        return prepared.outcome
+
+    async def prepare(self, batch: PlayBatch) -> Prepared:
+        """Plan a batch against the stored plays and the batches still being written, and work
+        out its documents and rollup deltas. Only reads; the plan's CPU work runs in a worker
+        thread, so a batch being written meanwhile keeps the store busy."""
         if not batch.plays:
-            return BatchOutcome(stored=0, merged=0, duplicates=0, counted=0)
+            return Prepared(batch, BatchOutcome(stored=0, merged=0, duplicates=0, counted=0))
         ranges = [candidate_range(p) for p in batch.plays]
-        stored = await self._plays.in_window(
-            batch.user_id, min(r[0] for r in ranges), max(r[1] for r in ranges)
-        )
-        plan = self._plan(batch, stored)
+        lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
+        stored = {s.id: s for s in await self._plays.in_window(batch.user_id, lo, hi)}
+        for earlier in self._writing:  # oldest first: a later batch's version of a play wins
+            if earlier.batch.user_id == batch.user_id:
+                stored.update((s.id, s) for s in earlier.will_store if lo <= s.play.ended_at <= hi)
         tz = await self._zone(batch.user_id)
+        prepared = await anyio.to_thread.run_sync(
+            self._work, batch, list(stored.values()), tz, self._now()
+        )
+        if prepared.entry is not None:
+            self._writing.append(prepared)
+        return prepared
+
+    def _work(
+        self, batch: PlayBatch, stored: list[StoredPlay], tz: ZoneInfo, now: datetime
+    ) -> Prepared:
+        plan = self._plan(batch, stored)
         batch_id = uuid.uuid4().hex
-        inserts = []
+        inserts: list[Document] = []
+        will_store: list[StoredPlay] = []
         changed: list[Play] = []  # counted plays added or removed: whose days' figures move
         for play_id, play in plan.inserts.values():
             is_counted = self.counts(play)
             inserts.append(play_document(play_id, play, counted=is_counted, batch=batch_id))
+            will_store.append(StoredPlay(play_id, play, is_counted))
             if is_counted:
                 changed.append(play)
         replacements = []
@@ -149,30 +195,40 @@ class Aggregator:
             replacements.append(
                 (old, play_document(original.id, merged, counted=is_counted, batch=batch_id))
             )
+            will_store.append(StoredPlay(original.id, merged, is_counted))
             changed.extend(
                 p for p, c in ((original.play, original.counted), (merged, is_counted)) if c
             )
-        counted = sum(1 for doc in inserts if doc["counted"])
-        counted += sum(1 for _, doc in replacements if doc["counted"])
         outcome = BatchOutcome(
             stored=len(inserts),
             merged=len(replacements),
             duplicates=plan.duplicates,
-            counted=counted,
+            counted=sum(1 for s in will_store if s.counted),
         )
-        if batch.dry_run:
-            return outcome
-        entry = await self._plays.journal(
-            batch_id,
-            batch.user_id,
-            tz=tz.key,
-            inserts=inserts,
-            replacements=replacements,
-            now=self._now(),
+        if batch.dry_run or not will_store:
+            return Prepared(batch, outcome)
+        changes = Changes(inserts, replacements)
+        return Prepared(
+            batch,
+            outcome,
+            entry=changes.entry(batch_id, batch.user_id, tz=tz.key, now=now),
+            changes=changes,
+            deltas=changes.deltas(tz.key),
+            will_store=will_store,
+            new_plays=[p for _, p in plan.inserts.values()],
+            changed=changed,
+            tz=tz,
         )
-        await self._plays.apply(entry)
-        self._announce(batch.user_id, [p for _, p in plan.inserts.values()], changed, tz)
-        return outcome
+
+    async def commit(self, prepared: Prepared) -> None:
+        """Write a prepared batch (journal, plays, rollups) and announce it."""
+        if prepared.entry is None:
+            return
+        try:
+            await self._plays.write(prepared.entry, prepared.changes, prepared.deltas)
+        finally:
+            self._writing.remove(prepared)
+        self._announce(prepared.batch.user_id, prepared.new_plays, prepared.changed, prepared.tz)
 
     async def delete(self, message: DeletePlay) -> bool:
         stored = await self._plays.get(message.user_id, message.play_id)
@@ -180,10 +236,9 @@ class Aggregator:
             return False
         tz = await self._zone(message.user_id)
         doc = play_document(stored.id, stored.play, counted=stored.counted, batch="")
-        entry = await self._plays.journal(
-            uuid.uuid4().hex, message.user_id, tz=tz.key, deletions=[doc], now=self._now()
-        )
-        await self._plays.apply(entry)
+        changes = Changes(deletions=[doc])
+        entry = changes.entry(uuid.uuid4().hex, message.user_id, tz=tz.key, now=self._now())
+        await self._plays.write(entry, changes, changes.deltas(tz.key))
         self._announce(message.user_id, [], [stored.play] if stored.counted else [], tz)
         return True
 
@@ -225,19 +280,39 @@ async def run(
     *,
     task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve the aggregator's stream until it closes."""
+    """Serve the aggregator's stream until it closes.
+
+    Batches are pipelined two deep: while one is written (the store busy), the next is planned
+    (the app busy), so neither waits on the other. Writes stay one at a time and in order, and
+    anything else (a deletion, a rebuild) waits until no write is under way."""
     await aggregator.recover()
     task_status.started()
-    async with receive:
+    writing = anyio.Semaphore(1)
+    async with receive, anyio.create_task_group() as tg:
         async for message in receive:
             if isinstance(message, PlayBatch):
-                outcome = await aggregator.ingest(message)
-                if message.reply is not None:
-                    await message.reply.send(outcome)
-            elif isinstance(message, DeletePlay):
-                existed = await aggregator.delete(message)
-                if message.reply is not None:
-                    await message.reply.send(existed)
-            elif isinstance(message, RebuildRollups) and rebuilder is not None:
-                # On this task, so no batch interleaves with the rebuild (actors/rollup_build.py).
-                await rebuilder.rebuild(message)
+                prepared = await aggregator.prepare(message)
+                await writing.acquire()
+                tg.start_soon(_write, aggregator, prepared, writing)
+                continue
+            async with writing:
+                if isinstance(message, DeletePlay):
+                    await _answer(message.reply, await aggregator.delete(message))
+                elif isinstance(message, RebuildRollups) and rebuilder is not None:
+                    # No batch interleaves with the rebuild (actors/rollup_build.py).
+                    await rebuilder.rebuild(message)
+
+
+async def _write(aggregator: Aggregator, prepared: Prepared, writing: anyio.Semaphore) -> None:
+    try:
+        await aggregator.commit(prepared)
+    finally:
+        writing.release()
+    await _answer(prepared.batch.reply, prepared.outcome)
+
+
+async def _answer(reply: MemoryObjectSendStream[T] | None, answer: T) -> None:
+    if reply is None:
+        return
+    with contextlib.suppress(anyio.BrokenResourceError):  # the asker stopped listening
+        await reply.send(answer)

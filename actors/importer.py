@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,8 @@ from echostats.store.sync_jobs import SyncJobs
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2_000
+IN_FLIGHT = 2  # batches at the aggregator at once (see _import)
+PROGRESS_TICK = 0.5  # seconds between progress events: a browser hears at least once a second
 QUEUE = 16  # imports waiting their turn; more than that is refused (429)
 STALE_UPLOAD_SECONDS = 3_600
 ANSWER_GRACE = 5.0
@@ -129,59 +132,113 @@ class Importer:
         batches = read_batches(upload, reporter.user_id, self._rules, self._batch_size)
         send, receive = anyio.create_memory_object_stream[Batch](1)
         total_bytes = max(upload.total_bytes, 1)
-        rows_done = 0
+        progress = _Progress()
         current: int | None = None
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_produce, batches, send)
-            async with receive:
-                async for batch in receive:
-                    file = report.files[batch.file_index]
-                    if current != batch.file_index:
-                        current = batch.file_index
-                        await reporter.step_started(f"read {file.name}", file.kind)
-                    await self._store(reporter.user_id, batch, file, request.dry_run)
-                    rows_done += batch.tally.rows
-                    estimate = max(
-                        rows_done, round(rows_done * total_bytes / max(batch.bytes_done, 1))
-                    )
-                    if batch.file_done:
-                        await self._reports.save(request.job_id, report.to_document())
-                        reporter.steps[-1]["items"] = file.tally.rows
-                        await reporter.step_finished(f"read {file.name}", items=file.tally.rows)
-                    await reporter.progress(rows_done, estimate, file.name)
-        await reporter.progress(rows_done, rows_done, None, force=True)
+        sent: deque[_Sent] = deque()
 
-    async def _store(self, user_id: str, batch: Batch, file: FileReport, dry_run: bool) -> None:
+        async def settle(done: _Sent) -> None:
+            await done.answered()
+            file = done.file
+            progress.advance(done.batch, total_bytes, file.name)
+            if done.batch.file_done:
+                await self._reports.save(request.job_id, report.to_document())
+                reporter.steps[-1]["items"] = file.tally.rows
+                await reporter.step_finished(f"read {file.name}", items=file.tally.rows)
+
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_produce, batches, send)
+                tg.start_soon(_tick, reporter, progress)
+                async with receive:
+                    async for batch in receive:
+                        file = report.files[batch.file_index]
+                        if current != batch.file_index:
+                            current = batch.file_index
+                            await reporter.step_started(f"read {file.name}", file.kind)
+                        sent.append(
+                            await self._send(reporter.user_id, batch, file, request.dry_run)
+                        )
+                        # Two batches at the aggregator: it plans one while it writes the other.
+                        while len(sent) >= IN_FLIGHT:
+                            await settle(sent.popleft())
+                while sent:
+                    await settle(sent.popleft())
+                tg.cancel_scope.cancel()  # stops the ticker
+        except anyio.get_cancelled_exc_class():
+            # The aggregator writes a batch it has whole: when the job is cancelled, still take
+            # the answers it owes so the report counts those plays. Bounded: at shutdown the
+            # aggregator is gone too and never answers.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(ANSWER_GRACE):
+                while sent:
+                    await sent.popleft().answered()
+            raise
+        finally:
+            for unanswered in sent:
+                unanswered.answer.close()
+        await reporter.progress(progress.rows, progress.rows, None, force=True)
+
+    async def _send(self, user_id: str, batch: Batch, file: FileReport, dry_run: bool) -> _Sent:
         file.tally.add(batch.tally)
-        if not batch.plays:
-            return
-
-        def record(outcome: BatchOutcome) -> None:
-            record_outcome(
-                file.tally,
-                sent=len(batch.plays),
-                stored=outcome.stored,
-                merged=outcome.merged,
-                duplicates=outcome.duplicates,
-                counted=outcome.counted,
-            )
-
         reply, answer = anyio.create_memory_object_stream[BatchOutcome](1)
-        async with answer:
-            # A dry run is planned by the aggregator like any batch (so plays already stored are
-            # reported as duplicates) but nothing is written.
-            await self._to_aggregator.send(
-                PlayBatch(user_id, tuple(batch.plays), reply=reply, dry_run=dry_run)
-            )
-            try:
-                record(await answer.receive())
-            except anyio.get_cancelled_exc_class():
-                # The aggregator writes a batch it has whole: when the job is cancelled, still
-                # take its answer so the report counts those plays. Bounded: at shutdown the
-                # aggregator is gone too and never answers.
-                with anyio.CancelScope(shield=True), anyio.move_on_after(ANSWER_GRACE):
-                    record(await answer.receive())
-                raise
+        sent = _Sent(batch, file, answer)
+        if not batch.plays:
+            reply.close()
+            return sent
+        # A dry run is planned by the aggregator like any batch (so plays already stored are
+        # reported as duplicates) but nothing is written.
+        await self._to_aggregator.send(
+            PlayBatch(user_id, tuple(batch.plays), reply=reply, dry_run=dry_run)
+        )
+        return sent
+
+
+@dataclass
+class _Sent:
+    """A batch handed to the aggregator, and the stream its answer comes on."""
+
+    batch: Batch
+    file: FileReport
+    answer: MemoryObjectReceiveStream[BatchOutcome]
+
+    async def answered(self) -> None:
+        """Wait for the aggregator's answer and fold it into the file's report."""
+        with self.answer:
+            if not self.batch.plays:
+                return
+            outcome = await self.answer.receive()
+        record_outcome(
+            self.file.tally,
+            sent=len(self.batch.plays),
+            stored=outcome.stored,
+            merged=outcome.merged,
+            duplicates=outcome.duplicates,
+            counted=outcome.counted,
+        )
+
+
+@dataclass
+class _Progress:
+    """Rows the store has answered for, the estimated total, and the file being read."""
+
+    rows: int = 0
+    total: int | None = None
+    step: str | None = None
+
+    def advance(self, batch: Batch, total_bytes: int, file_name: str) -> None:
+        self.rows += batch.tally.rows
+        # Rows per byte so far, times the upload's bytes (never below what is done).
+        share = max(batch.bytes_done, 1) / total_bytes
+        self.total = max(self.rows, round(self.rows / share))
+        self.step = file_name
+
+
+async def _tick(reporter: JobReporter, progress: _Progress) -> None:
+    """A progress event every ``PROGRESS_TICK`` while the import runs, whatever the batches do
+    (a slow batch or a file's report save must not leave a browser a second without news)."""
+    while True:
+        await anyio.sleep(PROGRESS_TICK)
+        with anyio.CancelScope(shield=True):  # a write is never cut off half-way
+            await reporter.progress(progress.rows, progress.total, progress.step)
 
 
 _END: Any = object()

@@ -14,7 +14,7 @@ as expensive as the plays themselves when it held them as an array.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,11 +25,12 @@ from pymongo.errors import BulkWriteError
 
 from echostats.domain.periods import parse_tz
 from echostats.domain.plays import Play, from_document, to_document
-from echostats.domain.rollups import change
+from echostats.domain.rollups import Delta, RollupId, change
 from echostats.store.database import Store
 from echostats.store.rollups import RollupStore
 
 Document = dict[str, Any]
+Deltas = Mapping[RollupId, Delta]
 DUPLICATE_KEY = 11000
 
 
@@ -62,8 +63,47 @@ def _unpack(raw: bytes | None) -> list[Document]:
     return bson.decode_all(raw) if raw else []
 
 
-def _pairs(docs: Sequence[Mapping[str, Any]]) -> list[tuple[Play, bool]]:
+def _pairs(docs: Iterable[Mapping[str, Any]]) -> list[tuple[Play, bool]]:
     return [(from_document(doc), bool(doc["counted"])) for doc in docs]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """One batch's writes to the plays collection, as the documents written and removed."""
+
+    inserts: Sequence[Document] = ()
+    replacements: Sequence[tuple[Document, Document]] = ()  # (stored, new)
+    deletions: Sequence[Document] = ()
+
+    def entry(self, batch: str, user_id: str, *, tz: str, now: datetime) -> Document:
+        """The journal entry recording these changes (built before anything is written)."""
+        return {
+            "_id": batch,
+            "user_id": user_id,
+            "tz": tz,
+            "inserts": _pack(self.inserts),
+            "replaced": _pack([old for old, _ in self.replacements]),
+            "replacements": _pack([new for _, new in self.replacements]),
+            "deletions": _pack(self.deletions),
+            "created_at": now,
+        }
+
+    @classmethod
+    def of_entry(cls, entry: Mapping[str, Any]) -> Changes:
+        replaced, replacements = _unpack(entry["replaced"]), _unpack(entry["replacements"])
+        return cls(
+            _unpack(entry["inserts"]),
+            list(zip(replaced, replacements, strict=True)),
+            _unpack(entry["deletions"]),
+        )
+
+    def deltas(self, tz: str) -> dict[RollupId, Delta]:
+        """How the rollups move: the new documents count in, the replaced and removed out."""
+        return change(
+            _pairs([*self.inserts, *(new for _, new in self.replacements)]),
+            _pairs([*(old for old, _ in self.replacements), *self.deletions]),
+            parse_tz(tz),
+        )
 
 
 class PlayStore:
@@ -85,58 +125,40 @@ class PlayStore:
 
     # --- the journalled write ------------------------------------------------------------------
 
-    async def journal(
-        self,
-        batch: str,
-        user_id: str,
-        *,
-        tz: str,
-        inserts: Sequence[Document] = (),
-        replacements: Sequence[tuple[Document, Document]] = (),
-        deletions: Sequence[Document] = (),
-        now: datetime,
-    ) -> Document:
-        """Record a batch before writing it. ``replacements`` are (stored, new) documents;
-        ``deletions`` the stored documents to remove."""
-        entry: Document = {
-            "_id": batch,
-            "user_id": user_id,
-            "tz": tz,
-            "inserts": _pack(inserts),
-            "replaced": _pack([old for old, _ in replacements]),
-            "replacements": _pack([new for _, new in replacements]),
-            "deletions": _pack(deletions),
-            "created_at": now,
-        }
+    async def journal(self, entry: Document) -> None:
+        """Record a batch (``Changes.entry``) before writing it."""
         await self._journal.insert_one(entry)
-        return entry
+
+    async def write(self, entry: Document, changes: Changes, deltas: Deltas) -> int:
+        """Journal and apply one batch whose changes and rollup deltas the caller already has
+        (the aggregator computes them off the event loop); returns how many plays were new."""
+        await self.journal(entry)
+        return await self._apply(entry["user_id"], entry["_id"], changes, deltas)
 
     async def apply(self, entry: Mapping[str, Any]) -> int:
         """Apply one journal entry (again, if need be); returns how many plays were new."""
-        inserts = _unpack(entry["inserts"])
-        replaced, replacements = _unpack(entry["replaced"]), _unpack(entry["replacements"])
-        deletions = _unpack(entry["deletions"])
+        changes = Changes.of_entry(entry)
+        deltas = changes.deltas(entry["tz"])
+        return await self._apply(entry["user_id"], entry["_id"], changes, deltas)
+
+    async def _apply(self, user_id: str, batch: str, changes: Changes, deltas: Deltas) -> int:
         inserted = 0
-        if inserts:
+        if changes.inserts:
             try:
-                result = await self._plays.insert_many(inserts, ordered=False)
+                result = await self._plays.insert_many(changes.inserts, ordered=False)
                 inserted = len(result.inserted_ids)
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 if any(err.get("code") != DUPLICATE_KEY for err in errors):
                     raise
                 inserted = int(exc.details.get("nInserted", 0))
-        for doc in replacements:
+        for _, doc in changes.replacements:
             await self._plays.replace_one({"_id": doc["_id"]}, doc)
-        if deletions:
-            await self._plays.delete_many({"_id": {"$in": [doc["_id"] for doc in deletions]}})
-        moves = change(
-            _pairs([*inserts, *replacements]),
-            _pairs([*replaced, *deletions]),
-            parse_tz(entry["tz"]),
-        )
-        await self._rollups.apply(entry["user_id"], entry["_id"], moves)
-        await self._journal.delete_one({"_id": entry["_id"]})
+        if changes.deletions:
+            ids = [doc["_id"] for doc in changes.deletions]
+            await self._plays.delete_many({"_id": {"$in": ids}})
+        await self._rollups.apply(user_id, batch, deltas)
+        await self._journal.delete_one({"_id": batch})
         return inserted
 
     async def unfinished(self) -> list[Document]:

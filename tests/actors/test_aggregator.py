@@ -8,15 +8,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
 import pytest
 
 from actors.aggregator import Aggregator, changed_periods
+from actors.aggregator import run as aggregator_run
 from actors.events import Event
-from actors.messages import DeletePlay, PlayBatch
+from actors.messages import AggregatorMessage, BatchOutcome, DeletePlay, PlayBatch
 from echostats.domain.counting import decide
 from echostats.domain.plays import Play, TimePrecision
 from echostats.store import Store
-from echostats.store.plays import PlayStore, new_play_id, play_document, stored_play
+from echostats.store.plays import Changes, PlayStore, new_play_id, play_document, stored_play
 from echostats.store.users import Profile, Users
 from tests.rollup_views import brute_view, stored_view
 
@@ -153,6 +155,82 @@ async def test_export_row_replaces_polled_play(
     assert any(e.name == "play_recorded" for e in events.events)
 
 
+async def test_batch_planned_while_another_is_written_sees_its_plays(
+    aggregator: Aggregator, store: Store, user_id: str
+) -> None:
+    """The actor plans the next batch while it writes one: a play of the batch in flight must
+    count as stored (an exact repeat is a duplicate, an export row replaces it) even though
+    the store does not hold it yet."""
+    polled = play("x", T0 + timedelta(milliseconds=731), ms=240_000, user=user_id)
+    other = play("y", T0 + timedelta(minutes=9), user=user_id)
+    first = await aggregator.prepare(PlayBatch(user_id, (polled, other)))
+    exported = play(
+        "x",
+        T0 + timedelta(seconds=1),
+        ms=95_000,
+        source="import",
+        precision=TimePrecision.SECOND,
+        user=user_id,
+    )
+    second = await aggregator.prepare(PlayBatch(user_id, (exported, other)))
+    assert await store["plays"].count_documents({}) == 0  # nothing written yet
+    assert (second.outcome.stored, second.outcome.merged, second.outcome.duplicates) == (0, 1, 1)
+    await aggregator.commit(first)
+    await aggregator.commit(second)
+    docs = await store["plays"].find({}).sort("ended_at", 1).to_list()
+    assert [(d["track_id"], d["ms_played"]) for d in docs] == [("x", 95_000), ("y", 200_000)]
+    totals = await brute_force(store, user_id)
+    assert totals["actual"] == totals["expected"]
+    # Once written, the batch is no longer held in memory: a third plan reads the store.
+    third = await aggregator.prepare(PlayBatch(user_id, (exported,)))
+    assert third.outcome.duplicates == 1
+
+
+def overlapping_batches(user: str) -> list[tuple[Play, ...]]:
+    """Batches whose windows overlap (each spans 30 minutes, a new one every 10), with many
+    plays close enough to be the same listen as a play of an earlier batch."""
+    rng = random.Random(11)
+    batches = []
+    for n in range(12):
+        batch = []
+        for _ in range(rng.randint(20, 80)):
+            ended = T0 + timedelta(seconds=600 * n + rng.randint(0, 1_800))
+            batch.append(play(f"k{rng.randint(0, 6)}", ended, user=user))
+        batches.append(tuple(batch))
+    return batches
+
+
+async def test_pipelined_actor_matches_one_batch_at_a_time(
+    aggregator: Aggregator, store: Store, user_id: str
+) -> None:
+    """Batches sent back to back through the actor loop (which plans one while it writes
+    another) are stored exactly as one batch at a time would store them."""
+    other, _ = await Users(store).upsert_from_profile(
+        Profile(spotify_id="u2", display_name=None, image_url=None, product=None), T0
+    )
+    await store["users"].update_one({"_id": other.id}, {"$set": {"time_zone": "Europe/Berlin"}})
+    expected = [
+        await aggregator.ingest(PlayBatch(other.id, b)) for b in overlapping_batches(other.id)
+    ]
+
+    send, receive = anyio.create_memory_object_stream[AggregatorMessage](8)
+    answers = []
+    async with anyio.create_task_group() as tg:
+        await tg.start(aggregator_run, receive, aggregator)
+        async with send:
+            for batch in overlapping_batches(user_id):
+                reply, answer = anyio.create_memory_object_stream[BatchOutcome](1)
+                answers.append(answer)
+                await send.send(PlayBatch(user_id, batch, reply=reply))
+            outcomes = [await answer.receive() for answer in answers]
+    assert outcomes == expected
+    assert sum(o.duplicates for o in outcomes) > 0  # the batches did overlap
+    stored = await store["plays"].count_documents({"user_id": user_id})
+    assert stored == sum(o.stored for o in outcomes)
+    totals = await brute_force(store, user_id)
+    assert totals["actual"] == totals["expected"]
+
+
 async def test_uncounted_plays_are_kept_but_not_rolled_up(
     aggregator: Aggregator, store: Store, user_id: str
 ) -> None:
@@ -193,7 +271,8 @@ async def test_interrupted_batch_is_redone_exactly_once(
     plays = PlayStore(store)
     batch = [play(f"r{i}", T0 + timedelta(minutes=5 * i), user=user_id) for i in range(10)]
     docs = [play_document(new_play_id(), p, counted=True, batch="b1") for p in batch]
-    entry = await plays.journal("b1", user_id, tz="Europe/Berlin", inserts=docs, now=T0)
+    entry = Changes(docs).entry("b1", user_id, tz="Europe/Berlin", now=T0)
+    await plays.journal(entry)
     # The "crash": half the plays were written, the rollups and the journal removal never happened.
     await store["plays"].insert_many(docs[:5])
     aggregator = Aggregator(plays, Users(store), events, now=lambda: T0)
