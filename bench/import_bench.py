@@ -104,7 +104,8 @@ async def run(rows: int) -> None:
         async with running_embedded_server(root / "db") as server:
             assert server.pid is not None
             client = make_client(server.url)
-            store = Store(client=client, db=client["bench"])
+            # As the app opens its own embedded store (so, like a real install, unbridged).
+            store = Store(client=client, db=client["bench"], embedded=server)
             try:
                 await (
                     store.prepare()

@@ -18,14 +18,7 @@ import httpx
 from fastapi import FastAPI
 
 from actors.facade import Pipeline
-from actors.hub import Hub
-from actors.ingestion import (
-    bridged_broadcaster,
-    instance_id,
-    poller_config,
-    start_bridge,
-    start_ingestion,
-)
+from actors.ingestion import instance_id, open_hub, poller_config, start_ingestion
 from actors.logger import RecordSink
 from actors.metering import pipeline_families
 from actors.pipeline import api_call_sink, start_pipeline
@@ -161,8 +154,11 @@ def create_app(
                 active_http, settings.update_feed_url, settings.update_check_ttl
             )
             clock = timing or REAL_TIME
-            broadcaster, bridge_outbox = bridged_broadcaster()
-            hub = await stack.enter_async_context(Hub(broadcaster=broadcaster))
+            replica = instance_id(settings)
+            app.state.instance_id = replica
+            # Other instances can share the database only when it is not the embedded store.
+            bridged = active_store.embedded is None
+            hub = await open_hub(stack, active_store, replica, clock, bridged=bridged)
             to_spotify = spotify_http or active_http
             token_store = EncryptedTokenStore(active_store, cipher)
             log_sink = api_call_sink(hub)
@@ -178,9 +174,6 @@ def create_app(
             pipeline = await start_pipeline(hub, active_store, _utc_now, metrics=metrics)
             app.state.pipeline = pipeline
             metrics.set_collector("pipeline", pipeline_families(pipeline, log_sink))
-            replica = instance_id(settings)
-            app.state.instance_id = replica
-            await start_bridge(hub, active_store, bridge_outbox, replica, clock)
             await start_ingestion(
                 hub,
                 active_store,

@@ -56,6 +56,9 @@ async def test_lifespan_starts_and_stops_the_embedded_store(settings: Settings) 
         assert server.storage_path.is_relative_to(settings.data_dir)
         names = await app.state.store.db.list_collection_names()
         assert {"plays", "users", "meta"} <= set(names)
+        # Nobody else can share the embedded store, so its events are not bridged (no change
+        # stream making the store read every play written).
+        assert "event_bridge" not in app.state.pipeline.liveness()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
 
@@ -140,6 +143,7 @@ async def test_external_mongodb_url_is_used_instead_of_embedded(
         assert (await client.get("/api/health/ready")).status_code == 200
         assert app.state.store.embedded is None
         assert app.state.store.db.name == "external_url_test"
+        assert "event_bridge" in app.state.pipeline.liveness()  # other replicas may share it
     assert not (settings.data_dir / "db").exists()
 
 
