@@ -140,6 +140,7 @@ class Importer:
             await done.answered()
             file = done.file
             progress.advance(done.batch, total_bytes, file.name)
+            await reporter.progress(progress.rows, progress.total, progress.step, force=True)
             if done.batch.file_done:
                 await self._reports.save(request.job_id, report.to_document())
                 reporter.steps[-1]["items"] = file.tally.rows
@@ -234,11 +235,12 @@ class _Progress:
 
 async def _tick(reporter: JobReporter, progress: _Progress) -> None:
     """A progress event every ``PROGRESS_TICK`` while the import runs, whatever the batches do
-    (a slow batch or a file's report save must not leave a browser a second without news)."""
+    (a slow batch or a file's report save must not leave a browser a second without news).
+    Each answered batch records its progress in the job document; the ticks only announce, so
+    they never wait behind the store's current write."""
     while True:
         await anyio.sleep(PROGRESS_TICK)
-        with anyio.CancelScope(shield=True):  # a write is never cut off half-way
-            await reporter.progress(progress.rows, progress.total, progress.step)
+        await reporter.progress(progress.rows, progress.total, progress.step, persist=False)
 
 
 _END: Any = object()

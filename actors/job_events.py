@@ -114,7 +114,11 @@ class JobReporter:
         step: str | None = None,
         *,
         force: bool = False,
+        persist: bool = True,
     ) -> None:
+        """Record and announce progress (at most every ``min_interval`` unless ``force``).
+        ``persist=False`` only announces it: a heartbeat that must not wait behind the store's
+        current write; the job document catches up at the next persisted call."""
         self.items_processed = items_processed
         if items_total is not None:
             self.items_total = items_total
@@ -122,7 +126,8 @@ class JobReporter:
         if not force and moment - self._last_progress < self._min_interval:
             return
         self._last_progress = moment
-        await self._jobs.progress(self.job_id, self.items_processed, self.items_total)
+        if persist:
+            await self._jobs.progress(self.job_id, self.items_processed, self.items_total)
         self._emit(
             "progress",
             {

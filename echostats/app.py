@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import anyio
 import httpx
+from anyio.abc import TaskGroup
 from fastapi import FastAPI
 
 from actors.facade import Pipeline
@@ -26,9 +27,10 @@ from actors.syncing import SyncConfig, start_syncing
 from actors.timing import REAL_TIME, Timing
 from echostats import __version__
 from echostats.api.auth import AuthContext
+from echostats.api.demo_history import DemoHistory
 from echostats.api.errors import UnhandledErrorMiddleware, install_error_handlers
 from echostats.api.health import CheckResult, ReadinessCheck
-from echostats.api.history_import import STALE_UPLOAD_SECONDS, sweep_stale_uploads
+from echostats.api.history_import import STALE_UPLOAD_SECONDS, sweep_stale_uploads, uploads_root
 from echostats.api.metrics import MetricsMiddleware
 from echostats.api.metrics import router as metrics_router
 from echostats.api.middleware import RequestIdMiddleware
@@ -110,6 +112,22 @@ def _metered(sink: RecordSink, metrics: Metrics) -> Callable[[ApiCallRecord], No
     return record_call
 
 
+def _first_sign_in(
+    pipeline: Pipeline, demo_history: DemoHistory | None, background: TaskGroup
+) -> Callable[[str], Awaitable[None]]:
+    """What a user's very first sign-in starts: the initial sync, polling and, in demo mode,
+    the import of the demo listener's past (in the background: the dashboard opens at once and
+    shows the import's progress)."""
+
+    async def on_first_sign_in(user_id: str) -> None:
+        await pipeline.request_sync(user_id, "initial")
+        pipeline.user_signed_in(user_id)
+        if demo_history is not None:
+            background.start_soon(demo_history.import_for, user_id)
+
+    return on_first_sign_in
+
+
 def create_app(
     settings: Settings,
     *,
@@ -159,6 +177,9 @@ def create_app(
             # Other instances can share the database only when it is not the embedded store.
             bridged = active_store.embedded is None
             hub = await open_hub(stack, active_store, replica, clock, bridged=bridged)
+            # One-off work started by a request that must outlive it; cancelled at shutdown.
+            background = await stack.enter_async_context(anyio.create_task_group())
+            stack.callback(background.cancel_scope.cancel)
             to_spotify = spotify_http or active_http
             token_store = EncryptedTokenStore(active_store, cipher)
             log_sink = api_call_sink(hub)
@@ -198,9 +219,17 @@ def create_app(
                 ),
             )
 
-            async def on_first_sign_in(user_id: str) -> None:
-                await pipeline.request_sync(user_id, "initial")
-                pipeline.user_signed_in(user_id)
+            demo_history = (
+                DemoHistory(
+                    to_spotify,
+                    spotify.tokens,
+                    settings.spotify_accounts_url,
+                    pipeline,
+                    uploads_root(settings),
+                )
+                if settings.demo_mode and settings.demo_history_days
+                else None
+            )
 
             app.state.auth = AuthContext(
                 settings=settings,
@@ -211,7 +240,7 @@ def create_app(
                 spotify=spotify,
                 http=to_spotify,
                 limiter=RateLimiter(settings.auth_rate_limit),
-                on_first_sign_in=on_first_sign_in,
+                on_first_sign_in=_first_sign_in(pipeline, demo_history, background),
                 on_sign_in=pipeline.user_signed_in,
                 now=_utc_now,
             )

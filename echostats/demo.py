@@ -31,10 +31,11 @@ DEMO_SEED = 2026
 BACKFILL = timedelta(days=2)
 
 
-def demo_simulator(seed: int = DEMO_SEED) -> Simulator:
-    """A real-time simulator whose demo listener has been listening for the last days."""
+def demo_simulator(seed: int = DEMO_SEED, history: timedelta = BACKFILL) -> Simulator:
+    """A real-time simulator whose demo listener has been listening for ``history`` (at least
+    the last days, so recently-played has something at once)."""
     sim = Simulator(SimulatorConfig(seed=seed, realtime=True))
-    sim.start_autoplay(DEMO_USER, since=datetime.now(UTC) - BACKFILL)
+    sim.start_autoplay(DEMO_USER, since=datetime.now(UTC) - max(history, BACKFILL))
     return sim
 
 
@@ -81,7 +82,7 @@ def wire_to_simulator(settings: Settings, sim: Simulator, port: int) -> Settings
 @contextlib.asynccontextmanager
 async def demo_environment(settings: Settings) -> AsyncIterator[tuple[Settings, Simulator]]:
     """Serve a demo simulator for the duration of the block; yield the wired settings."""
-    sim = demo_simulator()
+    sim = demo_simulator(history=timedelta(days=settings.demo_history_days))
     async with anyio.create_task_group() as tg:
         port = await tg.start(serve, sim, "127.0.0.1", 0)
         log.info("spotify simulator listening", extra={"url": f"http://127.0.0.1:{port}"})

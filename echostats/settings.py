@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     demo_mode: bool = Field(
         False, description="Run against the built-in Spotify simulator with a demo user."
     )
+    demo_history_days: int = Field(
+        730,
+        ge=0,
+        le=3650,
+        description="Demo mode: days of listening the demo listener has behind them, imported "
+        "from the simulator's privacy export at the first demo sign-in (0: none).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Lowest log level written."
     )

@@ -85,6 +85,9 @@ def settings(tmp_path: Path) -> Settings:
         spotify_client_secret="test-client-secret",
         session_secret=TEST_SESSION_SECRET,
         encryption_keys=TEST_ENCRYPTION_KEYS,
+        # A demo sign-in imports no past unless a test asks (tests/api/test_demo_history.py):
+        # a background import would race the figures other demo-mode tests compare.
+        demo_history_days=0,
     )
 
 

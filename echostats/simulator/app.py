@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from echostats.simulator import accounts
+from echostats.simulator import accounts, privacy
 from echostats.simulator.calls import Call
 from echostats.simulator.faults import API_PREFIX, Verdict
 from echostats.simulator.webapi import catalog, extended, library, me, player, playlists
@@ -38,6 +38,7 @@ def build_app(sim: Simulator) -> Starlette:
     # Order matters where templates overlap: library before the catch-all ``/me/{kind}/contains``.
     routes: list[BaseRoute] = [
         *accounts.ROUTES,
+        *privacy.ROUTES,
         *me.ROUTES,
         *player.ROUTES,
         *library.ROUTES,

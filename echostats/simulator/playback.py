@@ -46,6 +46,8 @@ class Play:
     device_id: str
     reason_end: str
     in_history: bool
+    private: bool = False  # played in a private session (Spotify's ``incognito_mode``)
+    shuffle: bool = False
 
     @property
     def skipped(self) -> bool:
@@ -150,6 +152,8 @@ class Player:
                 reason_end=reason,
                 in_history=not private
                 and (reason == REASON_TRACKDONE or listened >= HISTORY_MIN_MS),
+                private=private,
+                shuffle=self.shuffle,
             )
         )
         self.current = None
