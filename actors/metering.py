@@ -1,7 +1,7 @@
 """What the pipeline counts for ``/metrics``, recorded at its edges.
 
 The aggregator and the importer stay unaware of metrics: the aggregator is metered by a subclass
-that counts each batch's outcome after the write, and import rows by watching the importer's
+that counts each batch's outcome after its write, and import rows by watching the importer's
 ``progress``/``finished`` events on their way to the broadcaster.
 """
 
@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from actors.aggregator import Aggregator
+from actors.aggregator import Aggregator, Prepared
 from actors.events import Event
 from actors.facade import Pipeline
 from actors.logger import RecordSink
-from actors.messages import BatchOutcome, PlayBatch
 from echostats.metrics import Collector, Counter, Family, Metrics, counter, gauge
 
 
@@ -25,8 +24,11 @@ class MeteredAggregator(Aggregator):
         super().__init__(*args, **kwargs)
         self._plays_ingested = metrics.plays_ingested
 
-    async def ingest(self, batch: PlayBatch) -> BatchOutcome:
-        outcome = await super().ingest(batch)
+    async def commit(self, prepared: Prepared) -> None:
+        await super().commit(prepared)
+        batch, outcome = prepared.batch, prepared.outcome
+        if batch.dry_run:
+            return
         sources = {play.source for play in batch.plays}
         # A batch comes from one poller or one import; "mixed" only if a caller combines them.
         source = sources.pop() if len(sources) == 1 else "mixed"
@@ -37,7 +39,6 @@ class MeteredAggregator(Aggregator):
         ):
             if count:
                 self._plays_ingested.inc(count, source=source, outcome=name)
-        return outcome
 
 
 class ImportRowMeter:
