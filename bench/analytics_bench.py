@@ -22,15 +22,13 @@ import anyio
 import httpx
 from pymongo.errors import BulkWriteError
 
-from bench.common import machine
+from bench.common import bench_settings, machine
 from echostats.app import create_app
 from echostats.domain.analytics import summarise_plays
 from echostats.domain.counting import decide
 from echostats.domain.periods import ResolvedRange, parse_tz, resolve_range
 from echostats.domain.plays import Play, TimePrecision
 from echostats.domain.rollups import Builder
-from echostats.security.keys import new_key_entry, new_session_secret
-from echostats.settings import Settings
 from echostats.store.analytics import AnalyticsStore
 from echostats.store.database import Store, make_client
 from echostats.store.embedded import running_embedded_server
@@ -125,15 +123,7 @@ async def main(count: int, data_dir: Path | None) -> None:
         async with running_embedded_server(data_dir or Path(tmp) / "db") as server:
             client = make_client(server.url)
             store = Store(client=client, db=client["bench"])
-            settings = Settings(
-                _env_file=None,
-                data_dir=Path(tmp) / "data",
-                update_feed_url="",
-                spotify_client_id="bench",
-                spotify_client_secret="bench-secret",
-                session_secret=new_session_secret(),
-                encryption_keys=new_key_entry("bench"),
-            )
+            settings = bench_settings(Path(tmp) / "data")
             now = datetime.now(UTC)
             user, _ = await Users(store).upsert_from_profile(
                 Profile(spotify_id="bench", display_name=None, image_url=None, product=None), now

@@ -6,6 +6,9 @@ import platform
 import statistics
 from pathlib import Path
 
+from echostats.security.keys import new_key_entry, new_session_secret
+from echostats.settings import Settings
+
 
 def rss_mb(pid: int) -> float:
     """Resident set size of ``pid`` in MiB, read from /proc."""
@@ -27,3 +30,16 @@ def summary(samples: list[float]) -> str:
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     median = statistics.median(ordered)
     return f"median {median:.3f}  min {ordered[0]:.3f}  p95 {p95:.3f}  max {ordered[-1]:.3f}"
+
+
+def bench_settings(data_dir: Path) -> Settings:
+    """App settings for a benchmark: fresh secrets, no release feed, no real Spotify."""
+    return Settings(
+        _env_file=None,
+        data_dir=data_dir,
+        update_feed_url="",
+        spotify_client_id="bench",
+        spotify_client_secret="bench-secret",
+        session_secret=new_session_secret(),
+        encryption_keys=new_key_entry("bench"),
+    )

@@ -54,10 +54,8 @@ from pymongo import AsyncMongoClient
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bench.analytics_bench import ZONE, seed
-from bench.common import machine
+from bench.common import bench_settings, machine
 from echostats.app import create_app
-from echostats.security.keys import new_key_entry, new_session_secret
-from echostats.settings import Settings
 from echostats.store.database import Store, make_client
 from echostats.store.embedded import running_embedded_server
 from echostats.store.users import Profile, Users
@@ -350,15 +348,7 @@ async def run(args: argparse.Namespace) -> None:
             client = make_client(server.url)
             store = Store(client=client, db=client["bench"])
             user_id, seeded_at = await seeded_user(store, server.url, data_dir, args.plays)
-            settings = Settings(
-                _env_file=None,
-                data_dir=data_dir / "app",
-                update_feed_url="",
-                spotify_client_id="bench",
-                spotify_client_secret="bench-secret",
-                session_secret=new_session_secret(),
-                encryption_keys=new_key_entry("bench"),
-            )
+            settings = bench_settings(data_dir / "app")
             app = create_app(settings, store=store)
             timing = Timing(app)
             print(f"machine: {machine()}; Chromium: {CHROMIUM}; plays: {args.plays:,} "

@@ -41,12 +41,10 @@ from actors import topics
 from actors.broadcaster import Subscription
 from actors.import_source import Upload, inspect_upload, read_batches
 from actors.importer import BATCH_SIZE
-from bench.common import machine, rss_mb
+from bench.common import bench_settings, machine, rss_mb
 from bench.export_generator import write_export, write_zip
 from echostats.app import create_app
 from echostats.domain.counting import DEFAULT_RULES, decide
-from echostats.security.keys import new_key_entry, new_session_secret
-from echostats.settings import Settings
 from echostats.store.database import Store, make_client
 from echostats.store.embedded import running_embedded_server
 from echostats.store.indexes import INDEXES
@@ -107,18 +105,8 @@ async def run(rows: int) -> None:
             # As the app opens its own embedded store (so, like a real install, unbridged).
             store = Store(client=client, db=client["bench"], embedded=server)
             try:
-                await (
-                    store.prepare()
-                )  # indexes and migrations (the app does so only for its own store)
-                settings = Settings(
-                    _env_file=None,
-                    data_dir=root / "data",
-                    update_feed_url="",
-                    spotify_client_id="bench",
-                    spotify_client_secret="bench-secret",
-                    session_secret=new_session_secret(),
-                    encryption_keys=new_key_entry("bench"),
-                )
+                await store.prepare()  # the app prepares only a store it opens itself
+                settings = bench_settings(root / "data")
                 app = create_app(settings, store=store)
                 async with app.router.lifespan_context(app):
                     user, _ = await Users(store).upsert_from_profile(

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import anyio
 
-from bench.common import machine
-from echostats.security.keys import new_key_entry, new_session_secret
+from bench.common import bench_settings, machine
 from echostats.settings import Settings
 from echostats.simulator import Simulator, SimulatorConfig
 from echostats.store import open_store
@@ -33,16 +32,7 @@ from tests.ingest.world import SseReader, live_app
 
 
 def _settings(data_dir: Path, **changes: object) -> Settings:
-    return Settings(
-        _env_file=None,
-        data_dir=data_dir,
-        update_feed_url="",
-        spotify_client_id="bench",
-        spotify_client_secret="bench-secret",
-        session_secret=new_session_secret(),
-        encryption_keys=new_key_entry("bench"),
-        **changes,  # type: ignore[arg-type]
-    )
+    return bench_settings(data_dir).model_copy(update=changes)
 
 
 class _RealTime(SteppedTime):

@@ -56,6 +56,15 @@ def play(
     )
 
 
+def export_row_of_x(user: str) -> Play:
+    """The export's row of the listen polled as ``play("x", T0 + 731 ms)``: second precision,
+    the real (shorter) ms_played."""
+    return play(
+        "x", T0 + timedelta(seconds=1), ms=95_000, source="import",
+        precision=TimePrecision.SECOND, user=user,
+    )  # fmt: skip
+
+
 class Recorder:
     def __init__(self) -> None:
         self.events: list[Event] = []
@@ -133,14 +142,7 @@ async def test_export_row_replaces_polled_play(
 ) -> None:
     polled = play("x", T0 + timedelta(milliseconds=731), ms=240_000, user=user_id)
     await aggregator.ingest(PlayBatch(user_id, (polled,)))
-    exported = play(
-        "x",
-        T0 + timedelta(seconds=1),
-        ms=95_000,
-        source="import",
-        precision=TimePrecision.SECOND,
-        user=user_id,
-    )
+    exported = export_row_of_x(user_id)
     outcome = await aggregator.ingest(PlayBatch(user_id, (exported,)))
     assert (outcome.stored, outcome.merged) == (0, 1)
     docs = await store["plays"].find({}).to_list()
@@ -164,14 +166,7 @@ async def test_batch_planned_while_another_is_written_sees_its_plays(
     polled = play("x", T0 + timedelta(milliseconds=731), ms=240_000, user=user_id)
     other = play("y", T0 + timedelta(minutes=9), user=user_id)
     first = await aggregator.prepare(PlayBatch(user_id, (polled, other)))
-    exported = play(
-        "x",
-        T0 + timedelta(seconds=1),
-        ms=95_000,
-        source="import",
-        precision=TimePrecision.SECOND,
-        user=user_id,
-    )
+    exported = export_row_of_x(user_id)
     second = await aggregator.prepare(PlayBatch(user_id, (exported, other)))
     assert await store["plays"].count_documents({}) == 0  # nothing written yet
     assert (second.outcome.stored, second.outcome.merged, second.outcome.duplicates) == (0, 1, 1)
