@@ -69,7 +69,7 @@ class _Plan:
     duplicates: int = 0
 
 
-@dataclass
+@dataclass(eq=False)  # identity: ``_writing.remove`` must not compare 2,000-play batches
 class Prepared:
     """A planned batch: its answer, and (unless there is nothing to write) what to write."""
 
