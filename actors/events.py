@@ -12,17 +12,15 @@ import enum
 import functools
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
+
+from echostats.domain.timestamps import iso_utc
 
 
 def _default(value: object) -> object:
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            # A naive datetime is a bug upstream (everything is UTC-aware); guessing hides it.
-            raise TypeError(f"naive datetime {value!r} in event data; use an aware UTC datetime")
-        text = value.astimezone(UTC).isoformat(timespec="milliseconds")
-        return text.removesuffix("+00:00") + "Z"
+        return iso_utc(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, enum.Enum):

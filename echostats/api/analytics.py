@@ -7,7 +7,7 @@ Figures come from rollups or, when they cannot be exact, from raw plays (see
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from actors.facade import Pipeline
 from echostats.api.analytics_models import RangeOut, TopItem, range_out
 from echostats.api.analytics_source import AnalyticsDep, Range, RangeParams, spotify_id_of
+from echostats.api.timestamps import Timestamp
 from echostats.domain.analytics import (
     Summary,
     first_starts,
@@ -77,7 +78,7 @@ class OverviewOut(BaseModel):
     top_genres: list[GenreCount]
     hourly_distribution: list[HourOut]
     daily_distribution: list[DayOut]
-    computed_at: datetime
+    computed_at: Timestamp
 
 
 async def genre_counts(a: AnalyticsDep, summary: Summary) -> list[GenreCount]:
@@ -137,7 +138,7 @@ async def overview(a: AnalyticsDep, params: Range) -> OverviewOut:
 
 class TrendPoint(BaseModel):
     label: str
-    start: datetime
+    start: Timestamp
     plays: int
     ms: int
     hours: float
@@ -383,7 +384,7 @@ class Discovered(BaseModel):
 
 class DiscoveryPoint(BaseModel):
     label: str
-    start: datetime
+    start: Timestamp
     new_tracks: int
     new_artists: int
 
@@ -492,7 +493,7 @@ class RollupStatusOut(BaseModel):
     rollup_days: int  # local days with a rollup holding plays
     history_days: int  # local days from the first stored play to the last
     is_building: bool
-    last_built_at: datetime | None
+    last_built_at: Timestamp | None
     coverage: float  # rollup_days' span over history_days (1.0: rollups reach every end)
 
 
@@ -534,7 +535,7 @@ async def rollup_build(request: Request, a: AnalyticsDep) -> BuildOut:
 
 class RefreshOut(BaseModel):
     status: Literal["refreshed"]
-    computed_at: datetime
+    computed_at: Timestamp
 
 
 @router.post("/refresh", response_model=RefreshOut, summary="Recompute cached analytics")

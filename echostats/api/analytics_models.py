@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
 
+from echostats.api.timestamps import Timestamp
 from echostats.domain.periods import ResolvedRange
 
 
 class RangeOut(BaseModel):
-    start: datetime  # UTC, inclusive
-    end: datetime  # UTC, exclusive
+    start: Timestamp  # UTC, inclusive
+    end: Timestamp  # UTC, exclusive
 
 
 def range_out(rng: ResolvedRange) -> RangeOut:

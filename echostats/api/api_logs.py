@@ -7,13 +7,13 @@ code exchange carries no user id). Records never hold a token or secret (``spoti
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from echostats.api.auth import CurrentUser
+from echostats.api.timestamps import Timestamp
 from echostats.errors import Unprocessable
 from echostats.store.api_logs import ApiLogFilter, ApiLogs
 from echostats.store.database import Store
@@ -32,7 +32,7 @@ class ApiLogOut(BaseModel):
     latency_ms: float
     error: str | None
     request_id: str
-    timestamp: datetime
+    timestamp: Timestamp
 
 
 class ApiLogPage(BaseModel):

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from echostats.api.ratelimit import RateLimiter, client_address
+from echostats.api.timestamps import Timestamp
 from echostats.errors import (
     BadRequest,
     NotAuthenticated,
@@ -170,13 +171,13 @@ class StatusOut(BaseModel):
     authenticated: bool
     demo_mode: bool = False
     user: UserOut | None = None
-    token_expires_at: datetime | None = None
+    token_expires_at: Timestamp | None = None
     spotify_reauth_required: bool | None = None
 
 
 class RefreshOut(BaseModel):
     status: Literal["refreshed"]
-    token_expires_at: datetime
+    token_expires_at: Timestamp
 
 
 class LogoutOut(BaseModel):

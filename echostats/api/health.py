@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from echostats import __version__
+from echostats.api.timestamps import Timestamp
 from echostats.releases import ReleaseFeed, is_newer
 
 SERVICE_NAME = "echostats-api"
@@ -49,7 +49,7 @@ class UpdateOut(BaseModel):
     update_available: bool
     release_url: str | None
     release_notes: str | None
-    published_at: datetime | None
+    published_at: Timestamp | None
 
 
 router = APIRouter(prefix="/api/health", tags=["health"])

@@ -14,7 +14,7 @@ import io
 import json
 import re
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -23,8 +23,10 @@ from pydantic import BaseModel
 
 from actors.facade import Pipeline
 from echostats.api.auth import CurrentUser
+from echostats.api.timestamps import Timestamp
 from echostats.domain.history import HistoryFilter
 from echostats.domain.periods import PeriodError, resolve_range
+from echostats.domain.timestamps import iso_utc
 from echostats.errors import NotFound, Unprocessable
 from echostats.store.analytics import AnalyticsStore, image_url
 from echostats.store.walk import walk_plays
@@ -50,8 +52,8 @@ class ContextOut(BaseModel):
 
 class PlayOut(BaseModel):
     id: str
-    played_at: datetime
-    ended_at: datetime
+    played_at: Timestamp
+    ended_at: Timestamp
     ms_played: int
     ms_played_estimated: bool
     track: TrackOut
@@ -181,15 +183,11 @@ CSV_FIELDS = (
 )  # fmt: skip
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _flat(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": str(doc["_id"]),
-        "played_at": _iso(doc["started_at"]),
-        "ended_at": _iso(doc["ended_at"]),
+        "played_at": iso_utc(doc["started_at"]),
+        "ended_at": iso_utc(doc["ended_at"]),
         "ms_played": int(doc["ms_played"]),
         "ms_played_estimated": bool(doc.get("ms_played_estimated")),
         "track_id": doc.get("track_id"),

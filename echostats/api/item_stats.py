@@ -10,12 +10,13 @@ artist's top tracks come from the ``at`` (artist x track) sections of the year r
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from echostats.api.analytics_source import Analytics
+from echostats.api.timestamps import Timestamp
 from echostats.domain.plays import Play
 from echostats.domain.ranking import Ranked, Ranking
 from echostats.domain.rollups import (
@@ -37,8 +38,8 @@ class MonthCount(BaseModel):
 class UserStats(BaseModel):
     plays: int
     total_ms: int
-    first_played: datetime | None
-    last_played: datetime | None
+    first_played: Timestamp | None
+    last_played: Timestamp | None
     plays_per_month: list[MonthCount]
 
 

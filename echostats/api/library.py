@@ -7,7 +7,6 @@ albums honour ``limit`` exactly up to 100 by reading as many Spotify pages as th
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -15,6 +14,7 @@ from pydantic import BaseModel
 
 from echostats.api.auth import CurrentUser
 from echostats.api.passthrough import AlbumOut, ArtistOut, SpotifyDep, album_out, artist_out
+from echostats.api.timestamps import Timestamp
 from echostats.spotify.models import SavedAlbum
 
 router = APIRouter(prefix="/api/v1/library", tags=["library"])
@@ -38,7 +38,7 @@ class FollowedArtistsOut(BaseModel):
 
 
 class SavedAlbumOut(BaseModel):
-    added_at: datetime | None
+    added_at: Timestamp | None
     album: AlbumOut
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 
 from echostats.api.auth import CurrentUser
+from echostats.api.timestamps import Timestamp
 
 router = APIRouter(prefix="/api/v1/me", tags=["me"])
 
@@ -19,7 +18,7 @@ class MeOut(BaseModel):
     image_url: str | None
     product: str | None
     time_zone: str
-    created_at: datetime
+    created_at: Timestamp
 
 
 @router.get("", response_model=MeOut, summary="The signed-in user and their settings")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 
 from echostats.api.auth import CurrentUser
 from echostats.api.passthrough import ArtistRef, StoreDep
+from echostats.api.timestamps import Timestamp
 from echostats.domain.plays import track_key
 from echostats.errors import NotFound
 from echostats.store.library import Playlists
@@ -37,7 +38,7 @@ class PlaylistOut(BaseModel):
     image_url: str | None
     tracks_total: int | None
     with_items: bool  # owned or collaborative: Spotify shows us its rows
-    synced_at: datetime | None
+    synced_at: Timestamp | None
 
 
 class PlaylistsPage(BaseModel):
@@ -61,11 +62,11 @@ class PlaylistItemOut(BaseModel):
     artists: list[ArtistRef]
     album: AlbumRef | None
     duration_ms: int | None
-    added_at: datetime | None
+    added_at: Timestamp | None
     added_by: str | None
     is_local: bool
     play_count: int
-    last_played_at: datetime | None
+    last_played_at: Timestamp | None
 
     @field_validator("added_at", mode="before")
     @classmethod
@@ -80,13 +81,13 @@ class PlaylistItemOut(BaseModel):
 
 
 class _DateProbe(BaseModel):
-    at: datetime
+    at: Timestamp
 
 
 class PlaylistDetailOut(PlaylistOut):
     items: list[PlaylistItemOut]
     items_error: str | None  # why the rows could not be read at the last sync, if they could not
-    items_synced_at: datetime | None
+    items_synced_at: Timestamp | None
 
 
 def _playlist(doc: Mapping[str, Any]) -> PlaylistOut:

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from echostats.api.auth import CurrentUser
 from echostats.api.passthrough import SpotifyDep, StoreDep
+from echostats.api.timestamps import Timestamp
 from echostats.domain.plays import ARTIST_KEY_PREFIX, TRACK_URI_PREFIX, track_key
 from echostats.domain.recommend import (
     Candidate,
@@ -64,7 +65,7 @@ class RecommendationOut(BaseModel):
     detail: str
     score: float
     play_count: int
-    last_played_at: datetime | None
+    last_played_at: Timestamp | None
     seeds: list[str]
 
 
@@ -81,7 +82,7 @@ class RecommendationsOut(BaseModel):
     sources: list[str]
     notes: list[str]
     plays_considered: int
-    since: datetime
+    since: Timestamp
 
 
 class _SpotifyMemo:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -22,6 +22,7 @@ from actors.facade import Pipeline
 from echostats.api.auth import CurrentUser
 from echostats.api.import_models import ImportReportOut
 from echostats.api.sse import event_stream_response
+from echostats.api.timestamps import Timestamp
 from echostats.errors import Conflict, NotFound
 from echostats.settings import Settings
 from echostats.store.database import Store
@@ -39,8 +40,8 @@ class StepOut(BaseModel):
     detail: str | None
     items: int
     error: str | None
-    started_at: datetime | None
-    completed_at: datetime | None
+    started_at: Timestamp | None
+    completed_at: Timestamp | None
 
 
 class SyncJobOut(BaseModel):
@@ -50,9 +51,9 @@ class SyncJobOut(BaseModel):
     items_processed: int
     items_total: int | None
     error_message: str | None
-    started_at: datetime | None
-    completed_at: datetime | None
-    created_at: datetime
+    started_at: Timestamp | None
+    completed_at: Timestamp | None
+    created_at: Timestamp
     steps: list[StepOut]
     report: ImportReportOut | None = None  # imports only
 
@@ -71,8 +72,8 @@ class SyncStatsOut(BaseModel):
     failed: int
     running: int
     total_items_synced: int
-    last_sync_at: datetime | None
-    next_sync_at: datetime | None
+    last_sync_at: Timestamp | None
+    next_sync_at: Timestamp | None
 
 
 class TriggerOut(BaseModel):

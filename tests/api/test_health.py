@@ -105,7 +105,7 @@ async def test_update_available_from_feed(
         "update_available": True,
         "release_url": "https://example.org/releases/v99.1.0",
         "release_notes": "Faster imports.",
-        "published_at": "2026-11-01T12:00:00Z",
+        "published_at": "2026-11-01T12:00:00.000Z",
     }
 
 

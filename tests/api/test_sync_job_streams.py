@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -153,6 +154,8 @@ async def test_api_logs_filters_and_stats(settings: Settings, store: Store) -> N
         page = (await get("/api/v1/api-logs", params={"limit": 200})).json()
         assert page["total"] == len(docs)
         stamps = [i["timestamp"] for i in page["items"]]
+        # One width for every instant (milliseconds, "Z"), so the text sorts as the times do.
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", s) for s in stamps)
         assert stamps == sorted(stamps, reverse=True)
         assert set(page["items"][0]) == {
             "id", "service", "method", "endpoint", "status_code", "latency_ms", "error",

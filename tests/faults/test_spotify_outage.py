@@ -87,4 +87,4 @@ async def test_minutes_of_spotify_faults_back_off_and_lose_nothing(
         ready = await world.client.get("/api/health/ready")
         assert ready.status_code == 200, ready.text
     crashes = [r for r in caplog.records if "crashed" in r.getMessage()]
-    assert crashes == [], [r.getMessage() for r in crashes]
+    assert crashes == [], [logging.Formatter().format(r) for r in crashes]
