@@ -29,11 +29,11 @@ from echostats.domain.history import HistoryFilter, history_window
 from echostats.domain.plays import TRACK_URI_PREFIX, Play, album_key, artist_key, from_document
 from echostats.domain.rollups import Level, Rollup, active_days, cover
 from echostats.store.database import Store
+from echostats.store.duplicates import only_duplicates
 from echostats.store.rollups import RollupStore
 from echostats.store.walk import walk_plays
 
 Document = dict[str, Any]
-DUPLICATE_KEY = 11000
 # Newest first; plays ending in the same millisecond keep one order across pages.
 NEWEST_FIRST = [("user_id", ASCENDING), ("ended_at", DESCENDING), ("_id", DESCENDING)]
 # Spotify's offline mode needs the app online every 30 days: later reports are not expected
@@ -303,7 +303,7 @@ class AnalyticsStore:
             await self._names.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             # Entries another request cached first: the names are the same, nothing to do.
-            if any(err.get("code") != DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
+            if not only_duplicates(exc):
                 raise
 
     # --- catalog (filled by the enricher; read only here) --------------------------------------

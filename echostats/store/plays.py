@@ -27,11 +27,11 @@ from echostats.domain.periods import parse_tz
 from echostats.domain.plays import Play, from_document, to_document
 from echostats.domain.rollups import Delta, RollupId, change
 from echostats.store.database import Store
+from echostats.store.duplicates import only_duplicates
 from echostats.store.rollups import RollupStore
 
 Document = dict[str, Any]
 Deltas = Mapping[RollupId, Delta]
-DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -148,8 +148,7 @@ class PlayStore:
                 result = await self._plays.insert_many(changes.inserts, ordered=False)
                 inserted = len(result.inserted_ids)
             except BulkWriteError as exc:
-                errors = exc.details.get("writeErrors", [])
-                if any(err.get("code") != DUPLICATE_KEY for err in errors):
+                if not only_duplicates(exc):
                     raise
                 inserted = int(exc.details.get("nInserted", 0))
         for _, doc in changes.replacements:

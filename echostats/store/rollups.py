@@ -39,6 +39,7 @@ from echostats.domain.rollups import (
     unpack_counters,
     unpack_pairs,
 )
+from echostats.store.duplicates import only_duplicates
 from echostats.store.walk import Collections, walk_plays
 
 Document = dict[str, Any]
@@ -48,7 +49,6 @@ APPLIED_MEMORY = 32
 # Read-modify-write attempts before giving up (another writer winning 8 times in a row means
 # something is wrong, not busy).
 MAX_ATTEMPTS = 8
-DUPLICATE_KEY = 11000
 WRITE_BATCH = 200
 
 
@@ -150,8 +150,7 @@ class RollupStore:
                 if result.matched_count + result.inserted_count == len(operations):
                     return  # every write landed: no need to read them back
             except BulkWriteError as exc:
-                errors = exc.details.get("writeErrors", [])
-                if any(err.get("code") != DUPLICATE_KEY for err in errors):
+                if not only_duplicates(exc):
                     raise
         raise WriteConflict(f"rollups of {user_id} kept changing: {sorted(pending)}")
 
