@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from actors import aggregator, importer, logger
+from actors import aggregator, importer, job_keeper, logger
 from actors.facade import Pipeline
 from actors.hub import Hub
+from actors.job_keeper import JobKeeper
 from actors.jobs import JobControl
 from actors.messages import AggregatorMessage
 from actors.metering import ImportRowMeter, MeteredAggregator
@@ -43,9 +44,17 @@ async def start_pipeline(
     hub: Hub,
     store: Store,
     now: Callable[[], datetime],
+    *,
     rules: CountingRules = DEFAULT_RULES,
     metrics: Metrics | None = None,
+    owner: str = "",
+    sole_instance: bool = False,
 ) -> Pipeline:
+    """The core actors. ``owner`` (the instance id) is stamped on every job this process
+    creates; ``sole_instance``: no other instance can share the store (``actors/job_keeper``)."""
+    # First: the sweep for jobs an earlier run left behind runs before any job of ours exists.
+    keeper = JobKeeper(SyncJobs(store, owner), now, sole_instance=sole_instance)
+    await hub.start_actor(job_keeper.ACTOR_NAME, job_keeper.run, keeper)
     _, api_calls = hub.stream(API_CALLS, API_CALLS_BUFFER, ApiCallRecord)
     await hub.start_actor("logger", logger.run, api_calls, ApiLogs(store))
     to_aggregator, aggregator_inbox = hub.stream(AGGREGATOR, AGGREGATOR_BUFFER, AggregatorMessage)
@@ -61,11 +70,11 @@ async def start_pipeline(
         else ImportRowMeter(hub.broadcaster.publish, metrics.import_rows)
     )
     jobs = JobControl()
-    rebuilder = RollupBuilder(store, jobs, hub.broadcaster.publish, now)
+    rebuilder = RollupBuilder(store, jobs, hub.broadcaster.publish, now, owner)
     await hub.start_actor("aggregator", aggregator.run, aggregator_inbox, writer, rebuilder)
     import_send, import_queue = hub.stream(IMPORTS, importer.QUEUE, importer.ImportRequest)
     history_importer = importer.Importer(
-        SyncJobs(store),
+        SyncJobs(store, owner),
         ImportReports(store),
         import_publish,
         now,

@@ -51,8 +51,9 @@ class RollupBuilder:
         control: JobControl,
         publish: Callable[[Event], Event],
         now: Callable[[], datetime],
+        owner: str = "",
     ) -> None:
-        self._jobs = RollupBuildJobs(store)
+        self._jobs = RollupBuildJobs(store, owner)
         self._writer = RollupWriter(store)
         self._users = Users(store)
         self._control = control

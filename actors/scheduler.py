@@ -92,18 +92,6 @@ class Scheduler:
         self.interval = timedelta(seconds=interval)
         self.now = now
         self._running: dict[str, str] = {}  # user id → job id, jobs of this process
-        self._recovered = False
-
-    async def fail_interrupted(self) -> None:
-        """Once per process, before any job of ours exists: jobs a crash left pending or running
-        can never finish. Inside the actor (not the lifespan) so a database that is down at
-        start-up only delays this, under the supervisor's retries."""
-        if self._recovered:
-            return
-        interrupted = await self.jobs.fail_interrupted(self.now())
-        if interrupted:
-            log.warning("marked interrupted jobs as failed", extra={"count": interrupted})
-        self._recovered = True
 
     async def request(self, tg: TaskGroup, user_id: str, job_type: JobType) -> SyncTicket:
         running = self._running.get(user_id)
@@ -162,7 +150,6 @@ async def run(
     *,
     task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
-    await scheduler.fail_interrupted()
     async with inbox, anyio.create_task_group() as tg:
         task_status.started()
         while True:

@@ -28,6 +28,7 @@ class SyncConfig:
     max_rate_wait: float = 60.0  # longest Retry-After a sync step sits out
     enrich_budget_per_hour: int = 300
     enrich_interval: float = 300.0
+    instance_id: str = ""  # the owner stamped on sync jobs (``store/sync_jobs.py``)
 
 
 async def start_syncing(  # noqa: PLR0917 - the composition root's collaborators
@@ -38,7 +39,7 @@ async def start_syncing(  # noqa: PLR0917 - the composition root's collaborators
     now: Callable[[], datetime],
     config: SyncConfig,
 ) -> None:
-    jobs = SyncJobs(store)
+    jobs = SyncJobs(store, config.instance_id)
     users = Users(store)
     deps = SyncDeps(
         spotify=spotify,

@@ -192,7 +192,14 @@ def create_app(
                 clock=clock.monotonic,
                 now=clock.now,
             )
-            pipeline = await start_pipeline(hub, active_store, _utc_now, metrics=metrics)
+            pipeline = await start_pipeline(
+                hub,
+                active_store,
+                _utc_now,
+                metrics=metrics,
+                owner=replica,
+                sole_instance=not bridged,
+            )
             app.state.pipeline = pipeline
             metrics.set_collector("pipeline", pipeline_families(pipeline, log_sink))
             await start_ingestion(
@@ -216,6 +223,7 @@ def create_app(
                     max_rate_wait=settings.sync_max_rate_wait,
                     enrich_budget_per_hour=settings.enrich_budget_per_hour,
                     enrich_interval=settings.enrich_interval,
+                    instance_id=replica,
                 ),
             )
 

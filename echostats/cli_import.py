@@ -51,7 +51,15 @@ async def import_paths(
         root.mkdir(parents=True, exist_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix=uuid.uuid4().hex[:8], dir=root))
         async with Hub() as hub:
-            pipeline = await start_pipeline(hub, store, _now)
+            # An owner of its own: a service sharing the database must not count this import's
+            # job as its own (or the service's as this one's).
+            pipeline = await start_pipeline(
+                hub,
+                store,
+                _now,
+                owner=f"cli-{uuid.uuid4().hex[:12]}",
+                sole_instance=store.embedded is not None,
+            )
             async with pipeline.subscribe([topics.sync_jobs(user)]) as events:
                 job_id = await pipeline.submit_import(user, upload, workdir, dry_run=dry_run)
                 with Progress(

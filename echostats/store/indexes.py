@@ -59,6 +59,8 @@ INDEXES: tuple[CollectionIndexes, ...] = (
         (
             IndexModel([("user_id", ASCENDING), ("created_at", DESCENDING)], name="user_created"),
             IndexModel([("created_at", ASCENDING)], expireAfterSeconds=90 * DAY, name="ttl"),
+            # The heartbeat and the sweep for abandoned jobs read only the few active ones.
+            IndexModel([("status", ASCENDING)], name="status"),
         ),
     ),
     CollectionIndexes(

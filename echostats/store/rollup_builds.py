@@ -20,9 +20,9 @@ ACTIVE = ["pending", "running"]
 
 
 class RollupBuildJobs:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, owner: str = "") -> None:
         self._jobs = store["sync_jobs"]
-        self._sync_jobs = SyncJobs(store)
+        self._sync_jobs = SyncJobs(store, owner)
 
     async def active(self, user_id: str) -> str | None:
         doc = await self._jobs.find_one(

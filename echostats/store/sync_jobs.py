@@ -6,6 +6,7 @@ One document per job in ``sync_jobs`` (TTL 90 days on ``created_at``)::
      status: pending|running|completed|failed|cancelled,
      items_processed: int, items_total: int | null, error_message: str | null,
      created_at, started_at | null, completed_at | null,
+     owner: "<instance id>", heartbeat_at,
      steps: [{action, status: running|completed|failed|skipped, detail, items, error,
               started_at, completed_at}]}
 
@@ -13,6 +14,10 @@ Writers go through ``actors.job_events.JobReporter`` (which also publishes the e
 reads through ``get``/``page``/``stats`` and shapes documents with ``public_job``. The whole
 ``steps`` array is written each time a step changes (a job has a handful of steps): that needs
 no positional update operators, which keeps the code on the portable subset.
+
+Replicas may share the database, so a job is abandoned only when its ``owner`` (the instance that
+created it) stopped renewing its ``heartbeat_at``: another replica starting up must not fail jobs
+that are still running elsewhere (``actors.job_keeper`` beats and sweeps).
 """
 
 from __future__ import annotations
@@ -58,8 +63,10 @@ def public_job(doc: Mapping[str, Any]) -> Document:
 
 
 class SyncJobs:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, owner: str = "") -> None:
+        """``owner``: the instance id stamped on the jobs this object creates."""
         self._c = store["sync_jobs"]
+        self.owner = owner
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -78,6 +85,8 @@ class SyncJobs:
             "started_at": now if status == "running" else None,
             "completed_at": None,
             "created_at": now,
+            "owner": self.owner,
+            "heartbeat_at": now,
             "steps": [],
         }
         await self._c.insert_one(doc)
@@ -132,11 +141,35 @@ class SyncJobs:
     async def fail(self, job_id: str, sentence: str, now: datetime) -> Document | None:
         return await self.finish(job_id, "failed", now, error_message=sentence)
 
-    async def fail_interrupted(self, now: datetime, sentence: str = INTERRUPTED_SENTENCE) -> int:
-        """At start-up: jobs a crash left pending or running can never finish; say so."""
+    async def beat(self, now: datetime) -> None:
+        """This owner is alive: renew the heartbeat of its pending and running jobs."""
+        await self._c.update_many(
+            {"owner": self.owner, "status": {"$in": list(ACTIVE)}}, {"$set": {"heartbeat_at": now}}
+        )
+
+    async def fail_abandoned(
+        self, now: datetime, stale_before: datetime, *, at_start: bool = False
+    ) -> int:
+        """Fail the pending or running jobs whose process is gone (they can never finish): other
+        owners' jobs whose heartbeat stopped at or before ``stale_before`` and, ``at_start`` (before
+        this process created any job), this owner's own, left by an earlier run under the same
+        instance id. Returns how many."""
+        others = {"owner": {"$ne": self.owner}}
+        gone: list[Document] = [
+            {**others, "heartbeat_at": {"$lte": stale_before}},
+            {**others, "heartbeat_at": {"$exists": False}},  # written before heartbeats existed
+        ]
+        if at_start:
+            gone.append({"owner": self.owner})
         result = await self._c.update_many(
-            {"status": {"$in": list(ACTIVE)}},
-            {"$set": {"status": "failed", "completed_at": now, "error_message": sentence}},
+            {"status": {"$in": list(ACTIVE)}, "$or": gone},
+            {
+                "$set": {
+                    "status": "failed",
+                    "completed_at": now,
+                    "error_message": INTERRUPTED_SENTENCE,
+                }
+            },
         )
         return result.modified_count
 

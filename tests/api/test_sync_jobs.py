@@ -216,12 +216,17 @@ async def test_periodic_sync_fires(settings: Settings, store: Store) -> None:
 async def test_jobs_left_running_by_a_crash_fail_at_startup(
     settings: Settings, store: Store
 ) -> None:
-    jobs = SyncJobs(store)
-    now = datetime.now(UTC)
-    running = await jobs.create("u1", "import", now, status="running")
-    pending = await jobs.create("u1", "manual", now)
-    done = await jobs.create("u1", "manual", now)
-    await jobs.finish(done, "completed", now)
+    # The replica that ran these was killed five minutes ago: its heartbeat stopped then.
+    jobs = SyncJobs(store, "crashed-replica")
+    crashed_at = datetime.now(UTC) - timedelta(minutes=5)
+    running = await jobs.create("u1", "import", crashed_at, status="running")
+    pending = await jobs.create("u1", "manual", crashed_at)
+    done = await jobs.create("u1", "manual", crashed_at)
+    await jobs.finish(done, "completed", crashed_at)
+    # Another replica sharing the database is alive and running this one.
+    elsewhere = await SyncJobs(store, "live-replica").create(
+        "u1", "import", datetime.now(UTC), status="running"
+    )
     async with signin_world(settings, store):
         for job_id in (running, pending):
             doc = await jobs.get("u1", job_id)
@@ -232,3 +237,6 @@ async def test_jobs_left_running_by_a_crash_fail_at_startup(
         finished = await jobs.get("u1", done)
         assert finished is not None
         assert finished["status"] == "completed"
+        alive = await jobs.get("u1", elsewhere)
+        assert alive is not None
+        assert alive["status"] == "running"

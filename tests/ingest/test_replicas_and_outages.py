@@ -7,6 +7,7 @@ import os
 import signal
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -17,6 +18,7 @@ from echostats.settings import Settings
 from echostats.simulator import Simulator
 from echostats.store import Store
 from echostats.store.embedded import EmbeddedServer, running_embedded_server
+from echostats.store.sync_jobs import INTERRUPTED_SENTENCE, SyncJobs
 from tests.ingest.stepped import SteppedTime
 from tests.ingest.truth import expected_plays, stored_keys
 from tests.ingest.world import SseReader, live_app
@@ -143,3 +145,25 @@ async def test_a_replica_takes_over_when_the_other_stops(
         await stepped.run_for(600, 2)
         assert await stored_keys(store, user_id) == expected_plays(sim)
         assert b.app.state.instance_id == "replica-b"
+
+
+async def test_a_replica_starting_fails_only_the_jobs_whose_owner_is_gone(
+    settings: Settings, store: Store, sim: Simulator, stepped: SteppedTime
+) -> None:
+    async with live_app(settings, store, sim, stepped, instance_id="replica-a"):
+        now = datetime.now(UTC)
+        # An import replica A runs (its keeper renews the heartbeat), and one of a replica that
+        # was killed ten minutes ago.
+        running = await SyncJobs(store, "replica-a").create("u1", "import", now, status="running")
+        gone = await SyncJobs(store, "replica-gone").create(
+            "u1", "import", now - timedelta(minutes=10), status="running"
+        )
+        async with live_app(settings, store, sim, stepped, instance_id="replica-b"):
+            jobs = {
+                d["_id"]: d
+                async for d in store["sync_jobs"].find({"_id": {"$in": [running, gone]}})
+            }
+            assert jobs[running]["status"] == "running"  # a rolling deploy must not fail it
+            assert (jobs[gone]["status"], jobs[gone]["error_message"]) == (
+                "failed", INTERRUPTED_SENTENCE
+            )  # fmt: skip
