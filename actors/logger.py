@@ -2,8 +2,9 @@
 
 Records arrive on a bounded stream through a non-blocking sink (a Spotify call never waits for
 the database); a full stream drops the record and counts it. Batches go out when they reach
-``batch_size`` or ``flush_interval`` passes. While the database is unavailable the records wait
-in a bounded buffer and are written once it answers again.
+``batch_size`` or ``flush_interval`` passes, and once more when the logger stops. While the
+database is unavailable the records wait in a bounded buffer and are written once it answers
+again.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ BATCH_SIZE = 200
 FLUSH_INTERVAL = 1.0
 MAX_PENDING = 10_000
 RETRY_DELAY = 2.0
+FINAL_FLUSH_TIMEOUT = 5.0
 
 
 @dataclass
@@ -76,13 +78,23 @@ async def run(
         pending = []
 
     async with receive:
-        while True:
-            with anyio.move_on_after(flush_interval):
-                while len(pending) < batch_size:
+        try:
+            while True:
+                with anyio.move_on_after(flush_interval):
+                    while len(pending) < batch_size:
+                        try:
+                            record = await receive.receive()
+                        except anyio.EndOfStream:
+                            return
+                        pending.append(to_document(record))
+                await flush()
+        finally:
+            # Stopped (shutdown cancels actors) or the stream ended: the calls made in the last
+            # second, and those still queued, are written too, within a bounded time.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(FINAL_FLUSH_TIMEOUT):
+                while True:
                     try:
-                        record = await receive.receive()
-                    except anyio.EndOfStream:
-                        await flush()
-                        return
-                    pending.append(to_document(record))
-            await flush()
+                        pending.append(to_document(receive.receive_nowait()))
+                    except (anyio.WouldBlock, anyio.EndOfStream):
+                        break
+                await flush()
