@@ -177,15 +177,21 @@ class EmbeddedServer:
             ) from None
 
     def _acquire_lock(self) -> None:
-        lock_file = (self.data_dir / LOCK_NAME).open("w")
+        # Opened without truncating: a refused second instance must not wipe the holder's pid.
+        lock_file = (self.data_dir / LOCK_NAME).open("a+")
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            lock_file.seek(0)
+            holder = lock_file.read().strip()
             lock_file.close()
+            which = f" (process {holder})" if holder.isdigit() else ""
             raise StoreStartError(
-                f"the data directory {self.data_dir} is in use by another running EchoStats; "
-                "stop it first or choose another ECHOSTATS_DATA_DIR"
+                f"the data directory {self.data_dir} is in use by another running "
+                f"EchoStats{which}; stop it first or choose another ECHOSTATS_DATA_DIR"
             ) from None
+        lock_file.seek(0)
+        lock_file.truncate()
         lock_file.write(str(os.getpid()))
         lock_file.flush()
         self._lock_file = lock_file
