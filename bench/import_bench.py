@@ -41,7 +41,7 @@ from actors import topics
 from actors.broadcaster import Subscription
 from actors.import_source import Upload, inspect_upload, read_batches
 from actors.importer import BATCH_SIZE
-from bench.common import bench_settings, machine, rss_mb
+from bench.common import bench_settings, machine, peak_rss_mb, rss_mb
 from bench.export_generator import write_export, write_zip
 from echostats.app import create_app
 from echostats.domain.counting import DEFAULT_RULES, decide
@@ -88,7 +88,7 @@ async def raw_insert_rate(store: Store, upload: Upload, user_id: str) -> tuple[i
     return inserted, inserted / busy
 
 
-async def run(rows: int) -> None:
+async def run(rows: int, cache_size: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         started = time.perf_counter()
@@ -99,7 +99,7 @@ async def run(rows: int) -> None:
         archive = write_zip(root / "my_spotify_data.zip", files, root / "export")
         generated = time.perf_counter() - started
         zipped_mib = archive.stat().st_size / 2**20
-        async with running_embedded_server(root / "db") as server:
+        async with running_embedded_server(root / "db", cache_size=cache_size) as server:
             assert server.pid is not None
             client = make_client(server.url)
             # As the app opens its own embedded store (so, like a real install, unbridged).
@@ -128,7 +128,7 @@ async def run(rows: int) -> None:
                         app_cpu = own_cpu_seconds() - app_cpu0
                 spotify_calls = await store["api_logs"].count_documents({})
                 rollup_docs = await store["rollups"].count_documents({})
-                store_rss = rss_mb(server.pid)
+                store_rss, store_peak = rss_mb(server.pid), peak_rss_mb(server.pid)
                 upload = inspect_upload([(f.name, f) for f in files])
                 raw_store = Store(client=client, db=client["bench_raw"])
                 raw_docs, raw = await raw_insert_rate(raw_store, upload, user.id)
@@ -159,7 +159,8 @@ async def run(rows: int) -> None:
           f"{store_cpu / elapsed:.0%} |")  # fmt: skip
     print(f"| app process CPU during import (s) | {app_cpu:.0f} |")
     print(f"| peak RSS, app process (MiB) | {peak:.0f} |")
-    print(f"| RSS store process before/after (MiB) | {rss_before:.0f} / {store_rss:.0f} |")
+    print(f"| RSS store process before/after/peak (MiB, cache {cache_size or 'default'}) | "
+          f"{rss_before:.0f} / {store_rss:.0f} / {store_peak:.0f} |")  # fmt: skip
     print(f"| Spotify calls | {spotify_calls} |")
 
 
@@ -219,8 +220,9 @@ async def import_through_api(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--cache-size", default="", help="the embedded store's WiredTiger cache")
     args = parser.parse_args()
-    anyio.run(run, args.rows)
+    anyio.run(run, args.rows, args.cache_size)
 
 
 if __name__ == "__main__":

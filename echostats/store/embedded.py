@@ -82,6 +82,7 @@ class EmbeddedServer:
     data_dir: Path
     start_timeout: float = 20.0
     binary: Path | None = None
+    cache_size: str = ""  # WiredTiger cache, e.g. "256M"; empty: the server's default (1G)
     port: int = 0
     restarts: int = 0
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -210,6 +211,7 @@ class EmbeddedServer:
             "--sync-on-commit",
             "--log-level",
             "WARNING",
+            *(["--cache-size", self.cache_size] if self.cache_size else []),
         ]
         with self._log_path.open("ab") as server_log:
             try:
@@ -260,10 +262,12 @@ class EmbeddedServer:
 
 @contextlib.asynccontextmanager
 async def running_embedded_server(
-    data_dir: Path, start_timeout: float = 20.0, binary: Path | None = None
+    data_dir: Path, start_timeout: float = 20.0, binary: Path | None = None, cache_size: str = ""
 ) -> AsyncIterator[EmbeddedServer]:
     """Start a watched embedded server for the duration of the block."""
-    server = EmbeddedServer(data_dir=data_dir, start_timeout=start_timeout, binary=binary)
+    server = EmbeddedServer(
+        data_dir=data_dir, start_timeout=start_timeout, binary=binary, cache_size=cache_size
+    )
     await server.start()
     try:
         async with anyio.create_task_group() as tg:
