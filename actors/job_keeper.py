@@ -64,17 +64,14 @@ class JobKeeper:
 
 
 async def run(
-    keeper: JobKeeper,
-    heartbeat: float = JOB_HEARTBEAT,
-    *,
-    task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    keeper: JobKeeper, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
 ) -> None:
     # Inside the actor (not the lifespan): a database that is down at start-up only delays the
     # sweep, under the supervisor's retries.
     await keeper.start_up()
     task_status.started()
     while True:
-        await anyio.sleep(heartbeat)
+        await anyio.sleep(JOB_HEARTBEAT)
         try:
             await keeper.beat()
         except Exception as exc:

@@ -82,7 +82,9 @@ class EmbeddedServer:
     data_dir: Path
     start_timeout: float = 20.0
     binary: Path | None = None
-    cache_size: str = ""  # WiredTiger cache, e.g. "256M"; empty: the server's default (1G)
+    # WiredTiger cache, e.g. "256M"; empty: the server's default (1G). Only the import bench
+    # sets it (bench/RESULTS.md says why the service does not).
+    cache_size: str = ""
     port: int = 0
     restarts: int = 0
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
