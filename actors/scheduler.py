@@ -26,6 +26,7 @@ from actors.job_events import JobReporter, Publish
 from actors.jobs import JobControl
 from actors.syncer import SyncDeps, run_sync
 from echostats.errors import EchoStatsError
+from echostats.store.database import is_unavailable
 from echostats.store.sync_jobs import JobType, SyncJobs
 from echostats.store.users import Users
 
@@ -36,6 +37,7 @@ SYNC_REQUESTS_BUFFER = 64
 ACTOR_NAME = "scheduler"
 # Wake at least this often, so users who signed in on another replica get their periodic sync.
 MAX_IDLE_WAIT = 60.0
+STORE_RETRY = 5.0  # a scan the database did not answer is tried again this soon
 UNEXPECTED = "An unexpected error stopped the sync; it has been logged."
 CANCELLED = "The sync was cancelled on request."
 
@@ -153,7 +155,15 @@ async def run(
     async with inbox, anyio.create_task_group() as tg:
         task_status.started()
         while True:
-            wait = await scheduler.start_due(tg)
+            try:
+                wait = await scheduler.start_due(tg)
+            except Exception as exc:
+                # A database that does not answer (restarting, busy past the driver's timeouts)
+                # delays the periodic syncs; it is not a crash of the scheduler.
+                if not is_unavailable(exc):
+                    raise
+                log.warning("periodic sync scan skipped: database unavailable")
+                wait = STORE_RETRY
             request: SyncRequest | None = None
             with anyio.move_on_after(wait):
                 try:

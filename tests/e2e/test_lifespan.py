@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -169,4 +170,29 @@ async def test_start_up_on_an_unreachable_database_finishes_and_says_not_ready(
     finally:
         # Shutdown cancelled actors inside the driver's server selection; on Python 3.11 that
         # can leave the client's lock held, so the close is bounded as the app's own is.
+        await close_client(client)
+
+
+async def test_periodic_actors_wait_out_a_database_that_does_not_answer(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The scheduler's scan for due syncs and the enricher's rounds meet a database that is not
+    # there: each says so and tries again later; neither crashes (and restarts) over it.
+    caplog.set_level(logging.WARNING)
+    client = make_client("mongodb://127.0.0.1:9/?directConnection=true")
+    app = create_app(settings, store=Store(client=client, db=client["unreachable"]))
+    wanted = {
+        "periodic sync scan skipped: database unavailable",
+        "enrichment round skipped: database unavailable",
+    }
+    try:
+        async with running_uvicorn(app, start_timeout=120):
+            with anyio.fail_after(30):
+                while not wanted <= {r.getMessage() for r in caplog.records}:
+                    await anyio.sleep(0.1)
+            liveness = app.state.pipeline.liveness()
+            for name in ("scheduler", "enricher"):
+                assert liveness[name].alive, liveness[name]
+                assert liveness[name].restarts == 0, liveness[name]
+    finally:
         await close_client(client)
