@@ -291,8 +291,12 @@ async def run(
     async with receive, anyio.create_task_group() as tg:
         async for message in receive:
             if isinstance(message, PlayBatch):
-                prepared = await aggregator.prepare(message)
-                await writing.acquire()
+                try:
+                    prepared = await aggregator.prepare(message)
+                    await writing.acquire()
+                except BaseException:
+                    _abandon(message.reply)
+                    raise
                 tg.start_soon(_write, aggregator, prepared, writing)
                 continue
             async with writing:
@@ -306,9 +310,19 @@ async def run(
 async def _write(aggregator: Aggregator, prepared: Prepared, writing: anyio.Semaphore) -> None:
     try:
         await aggregator.commit(prepared)
+    except BaseException:
+        _abandon(prepared.batch.reply)
+        raise
     finally:
         writing.release()
     await _answer(prepared.batch.reply, prepared.outcome)
+
+
+def _abandon(reply: MemoryObjectSendStream[Any] | None) -> None:
+    """The actor stops (crash or shutdown) holding this batch: its sender hears at once (end
+    of stream) instead of waiting for ever. Whatever was journaled is redone at restart."""
+    if reply is not None:
+        reply.close()
 
 
 async def _answer(reply: MemoryObjectSendStream[T] | None, answer: T) -> None:

@@ -13,6 +13,7 @@ directory is removed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 from collections import deque
@@ -33,9 +34,10 @@ from actors.jobs import JobControl
 from actors.messages import AggregatorMessage, BatchOutcome, PlayBatch
 from echostats.domain.counting import DEFAULT_RULES, CountingRules
 from echostats.domain.import_report import FileReport, ImportReport, record_outcome
-from echostats.errors import EchoStatsError, RateLimited
+from echostats.errors import EchoStatsError, RateLimited, StoreUnavailable
+from echostats.store.database import is_unavailable
 from echostats.store.import_reports import ImportReports
-from echostats.store.sync_jobs import SyncJobs
+from echostats.store.sync_jobs import INTERRUPTED_SENTENCE, JobStatus, SyncJobs
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,21 @@ PROGRESS_TICK = 0.5  # seconds between progress events: a browser hears at least
 QUEUE = 16  # imports waiting their turn; more than that is refused (429)
 STALE_UPLOAD_SECONDS = 3_600
 ANSWER_GRACE = 5.0
+# How long the end of a job (its report and final status) waits for a database that does not
+# answer: at most STOP_PATIENCE while the service stops, FINISH_PATIENCE otherwise.
+FINISH_PATIENCE = 120.0
+STOP_PATIENCE = 5.0
+FINISH_RETRY = 1.0
+
+
+class BatchUnanswered(StoreUnavailable):
+    """The aggregator stopped (the database failed under it) before answering for a batch."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database stopped answering during the import. The plays stored so far are "
+            "kept; import the same files again to add the rest."
+        )
 
 
 @dataclass(frozen=True)
@@ -101,8 +118,9 @@ class Importer:
     async def run_job(self, request: ImportRequest) -> None:
         reporter = request.reporter
         report = ImportReport(request.dry_run, file_reports(request.upload))
-        status, error = "completed", None
-        started = False
+        status: JobStatus = "completed"
+        error: str | None = None
+        started = stopping = False
         try:
             with self._control.running(request.job_id) as scope:
                 async with self._one_at_a_time:
@@ -112,6 +130,11 @@ class Importer:
                     await self._import(request, report)
             if scope.cancelled_caught:
                 status, error = "cancelled", "The import was cancelled on request."
+        except anyio.get_cancelled_exc_class():
+            # The service is stopping (not a cancel of this job): what was stored stays, and
+            # importing the same files again adds only the rest.
+            status, error, stopping = "failed", INTERRUPTED_SENTENCE, True
+            raise
         except EchoStatsError as exc:
             status, error = "failed", exc.detail
         except Exception:
@@ -123,8 +146,33 @@ class Importer:
                     lambda: shutil.rmtree(request.workdir, ignore_errors=True)
                 )
                 if started or status != "completed":
+                    patience = STOP_PATIENCE if stopping else FINISH_PATIENCE
+                    await self._record_end(request, report, status, error, patience)
+
+    async def _record_end(
+        self,
+        request: ImportRequest,
+        report: ImportReport,
+        status: JobStatus,
+        error: str | None,
+        patience: float,
+    ) -> None:
+        """Save the report and close the job, waiting out a database that does not answer:
+        a job must not stay "running" because its last write met a database outage."""
+        with anyio.move_on_after(patience):
+            while True:
+                try:
                     await self._reports.save(request.job_id, report.to_document())
-                    await reporter.finished(status, error)  # type: ignore[arg-type]
+                    await request.reporter.finished(status, error)
+                except Exception as exc:
+                    if not is_unavailable(exc):
+                        raise
+                    await anyio.sleep(FINISH_RETRY)
+                else:
+                    return
+        log.error(
+            "import job left open: the database did not answer", extra={"job_id": request.job_id}
+        )
 
     async def _import(self, request: ImportRequest, report: ImportReport) -> None:
         reporter = request.reporter
@@ -165,11 +213,21 @@ class Importer:
                 while sent:
                     await settle(sent.popleft())
                 tg.cancel_scope.cancel()  # stops the ticker
+        except BaseExceptionGroup as group:
+            # The reader stops quietly when this loop fails, so one failure arrives alone:
+            # raised as itself, run_job reports its own sentence.
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
         except anyio.get_cancelled_exc_class():
             # The aggregator writes a batch it has whole: when the job is cancelled, still take
             # the answers it owes so the report counts those plays. Bounded: at shutdown the
             # aggregator is gone too and never answers.
-            with anyio.CancelScope(shield=True), anyio.move_on_after(ANSWER_GRACE):
+            with (
+                anyio.CancelScope(shield=True),
+                anyio.move_on_after(ANSWER_GRACE),
+                contextlib.suppress(BatchUnanswered),  # the aggregator is stopping too
+            ):
                 while sent:
                     await sent.popleft().answered()
             raise
@@ -206,7 +264,10 @@ class _Sent:
         with self.answer:
             if not self.batch.plays:
                 return
-            outcome = await self.answer.receive()
+            try:
+                outcome = await self.answer.receive()
+            except anyio.EndOfStream:
+                raise BatchUnanswered from None
         record_outcome(
             self.file.tally,
             sent=len(self.batch.plays),
@@ -251,7 +312,10 @@ async def _produce(batches: Iterator[Batch], send: MemoryObjectSendStream[Batch]
     try:
         async with send:
             while (batch := await anyio.to_thread.run_sync(next, batches, _END)) is not _END:
-                await send.send(batch)
+                try:
+                    await send.send(batch)
+                except anyio.BrokenResourceError:
+                    return  # the import loop stopped (its own error says why)
     finally:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(batches.close)  # type: ignore[attr-defined]

@@ -318,7 +318,10 @@ class UserPoller:
         async with answer:
             with anyio.fail_after(ACK_TIMEOUT):
                 await self._d.to_aggregator.send(PlayBatch(self.user_id, tuple(plays), reply=reply))
-                outcome = await answer.receive()
+                try:
+                    outcome = await answer.receive()
+                except anyio.EndOfStream:  # the aggregator stopped with the batch: try later
+                    raise StoreUnavailable("the aggregator did not store the plays") from None
         log.info(
             "polled plays stored",
             extra={

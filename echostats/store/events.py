@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from pymongo.asynchronous.change_stream import AsyncChangeStream
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 
 from echostats.errors import StoreUnavailable
 from echostats.store.database import Store
+from echostats.store.duplicates import only_duplicates
 
 Document = dict[str, Any]
 
@@ -26,8 +27,13 @@ class EventLog:
         self.resume_token: Any = None
 
     async def insert_many(self, docs: Sequence[Document]) -> None:
+        """Insert events; the driver's own retry of an insert that landed before its answer
+        was lost meets duplicate keys, which are the events already stored."""
         try:
-            await self._c.insert_many(list(docs), ordered=True)
+            await self._c.insert_many(list(docs), ordered=False)
+        except BulkWriteError as exc:
+            if not only_duplicates(exc):
+                raise
         except ConnectionFailure:
             raise StoreUnavailable("the database is unavailable") from None
 

@@ -20,6 +20,7 @@ from bench.export_generator import Truth, write_export, write_zip
 from echostats.domain.plays import Play, TimePrecision, from_document
 from echostats.settings import Settings
 from echostats.store import Store
+from echostats.store.sync_jobs import INTERRUPTED_SENTENCE
 from tests.rollup_views import brute_view, stored_view
 from tests.signin import SignInWorld, signin_world
 
@@ -349,3 +350,33 @@ async def test_import_route_is_in_the_openapi_schema(world: SignInWorld) -> None
     operation = schema["paths"]["/api/v1/history/import"]["post"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
     assert "202" in operation["responses"]
+
+
+async def test_an_import_stopped_by_a_shutdown_is_failed_and_can_be_run_again(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    paths, truth = write_export(tmp_path, 15_000, "extended", span=timedelta(days=150))
+    async with signin_world(settings, store) as world:
+        await world.sign_in()
+        uid = await user_id(world)
+        pipeline: Pipeline = world.app.state.pipeline
+        async with pipeline.subscribe([topics.sync_jobs(uid)]) as events:
+            status, body = await post_import(world, _files(paths))
+            assert status == 202, body
+            with anyio.fail_after(60):
+                async for event in events:
+                    if event.data.get("job_id") == body["job_id"] and event.name == "progress":
+                        break
+    # The service stopped (a graceful shutdown) while the import ran: the job must not say it
+    # completed, and it says how to finish.
+    job = await store["sync_jobs"].find_one({"_id": body["job_id"]})
+    assert job is not None
+    assert (job["status"], job["error_message"]) == ("failed", INTERRUPTED_SENTENCE), job
+    assert job["report"]["rows"] < truth.rows
+    async with signin_world(settings, store) as world:
+        await world.sign_in()
+        again, _ = await run_import(world, _files(paths))
+        assert again["status"] == "completed", again
+        docs = await stored_plays(store, uid)
+        assert sum(d["counted"] for d in docs) == truth.counted
+        await assert_rollups_match_plays(store, uid)

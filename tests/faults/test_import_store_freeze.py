@@ -1,0 +1,103 @@
+"""The database stops answering in the middle of an import: the job ends ``failed`` with a
+sentence that says what to do (not "running" for ever, not "completed"), nothing is doubled, and
+importing the same files again completes the history exactly."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from pymongo import AsyncMongoClient
+
+from actors import topics
+from actors.facade import Pipeline
+from actors.importer import BatchUnanswered
+from bench.export_generator import write_export
+from echostats.settings import Settings
+from echostats.store import Store
+from echostats.store.embedded import EmbeddedServer, running_embedded_server
+from tests.api.test_history_import import (
+    _files,
+    assert_rollups_match_plays,
+    post_import,
+    run_import,
+    stored_plays,
+    user_id,
+)
+from tests.signin import signin_world
+
+pytestmark = [pytest.mark.anyio, pytest.mark.faults]
+
+# A store that gives up after 2 s (a 2,000-play insert takes under a second here), frozen for
+# longer than the driver's attempt and its one retry of a write.
+STORE_TIMEOUT_MS = 2_000
+FROZEN_SECONDS = 15.0
+
+
+@contextlib.asynccontextmanager
+async def store_giving_up_after(server: EmbeddedServer, timeout_ms: int) -> AsyncIterator[Store]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        server.url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        socketTimeoutMS=timeout_ms,
+    )
+    store = Store(client=client, db=client[f"t_{uuid.uuid4().hex[:8]}"])
+    await store.prepare()
+    try:
+        yield store
+    finally:
+        await client.close()
+
+
+async def test_an_import_whose_database_freezes_fails_clearly_and_reruns_exactly(
+    settings: Settings, tmp_path: Path
+) -> None:
+    paths, truth = write_export(tmp_path / "export", 15_000, "extended", span=timedelta(days=150))
+    expected = BatchUnanswered().detail
+    async with (
+        running_embedded_server(tmp_path / "db") as server,
+        store_giving_up_after(server, STORE_TIMEOUT_MS) as store,
+    ):
+        assert server.pid is not None
+        async with signin_world(settings, store) as world:
+            await world.sign_in()
+            uid = await user_id(world)
+            pipeline: Pipeline = world.app.state.pipeline
+            async with pipeline.subscribe([topics.sync_jobs(uid)]) as events:
+                status, body = await post_import(world, _files(paths))
+                assert status == 202, body
+                with anyio.fail_after(60):
+                    async for event in events:
+                        if event.data.get("job_id") == body["job_id"] and event.name == "progress":
+                            break
+                os.kill(server.pid, signal.SIGSTOP)
+                try:
+                    await anyio.sleep(FROZEN_SECONDS)
+                finally:
+                    os.kill(server.pid, signal.SIGCONT)
+                with anyio.fail_after(60):
+                    async for event in events:
+                        if event.data.get("job_id") == body["job_id"] and event.name == "finished":
+                            break
+            assert (event.data["status"], event.data["error_message"]) == ("failed", expected)
+            job = await store["sync_jobs"].find_one({"_id": body["job_id"]})
+            assert job is not None
+            assert (job["status"], job["error_message"]) == ("failed", expected)
+            assert job["report"]["rows"] < truth.rows
+            # The aggregator came back (its journal redone): the same files complete the history.
+            again, _ = await run_import(world, _files(paths))
+            assert again["status"] == "completed", (again["error_message"], again["report"])
+            docs = await stored_plays(store, uid)
+            assert len({(d["track_key"], d["ended_at"]) for d in docs}) == len(docs)
+            assert sum(d["counted"] for d in docs) == truth.counted
+            await assert_rollups_match_plays(store, uid)
