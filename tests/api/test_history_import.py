@@ -15,6 +15,8 @@ import anyio
 import pytest
 
 from actors import topics
+from actors.broadcaster import Subscription
+from actors.events import Event
 from actors.facade import Pipeline
 from bench.export_generator import Truth, write_export, write_zip
 from echostats.domain.plays import Play, TimePrecision, from_document
@@ -82,6 +84,15 @@ async def run_import(
     job = await world.app.state.store["sync_jobs"].find_one({"_id": body["job_id"]})
     assert job is not None
     return job, names
+
+
+async def next_job_event(events: Subscription, job_id: str, name: str) -> Event:
+    """The next event called ``name`` about job ``job_id``."""
+    with anyio.fail_after(60):
+        async for event in events:
+            if event.data.get("job_id") == job_id and event.name == name:
+                return event
+    raise AssertionError(f"the event stream ended before {name} of job {job_id}")
 
 
 async def stored_plays(store: Store, uid: str) -> list[dict[str, Any]]:
@@ -363,10 +374,7 @@ async def test_an_import_stopped_by_a_shutdown_is_failed_and_can_be_run_again(
         async with pipeline.subscribe([topics.sync_jobs(uid)]) as events:
             status, body = await post_import(world, _files(paths))
             assert status == 202, body
-            with anyio.fail_after(60):
-                async for event in events:
-                    if event.data.get("job_id") == body["job_id"] and event.name == "progress":
-                        break
+            await next_job_event(events, body["job_id"], "progress")
     # The service stopped (a graceful shutdown) while the import ran: the job must not say it
     # completed, and it says how to finish.
     job = await store["sync_jobs"].find_one({"_id": body["job_id"]})

@@ -4,34 +4,30 @@ importing the same files again completes the history exactly."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
-from pymongo import AsyncMongoClient
 
 from actors import topics
 from actors.facade import Pipeline
 from actors.importer import BatchUnanswered
 from bench.export_generator import write_export
 from echostats.settings import Settings
-from echostats.store import Store
-from echostats.store.embedded import EmbeddedServer, running_embedded_server
+from echostats.store.embedded import running_embedded_server
 from tests.api.test_history_import import (
     _files,
     assert_rollups_match_plays,
+    next_job_event,
     post_import,
     run_import,
     stored_plays,
     user_id,
 )
+from tests.ingest.test_replicas_and_outages import impatient_store
 from tests.signin import signin_world
 
 pytestmark = [pytest.mark.anyio, pytest.mark.faults]
@@ -42,23 +38,6 @@ STORE_TIMEOUT_MS = 2_000
 FROZEN_SECONDS = 15.0
 
 
-@contextlib.asynccontextmanager
-async def store_giving_up_after(server: EmbeddedServer, timeout_ms: int) -> AsyncIterator[Store]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        server.url,
-        tz_aware=True,
-        serverSelectionTimeoutMS=timeout_ms,
-        connectTimeoutMS=timeout_ms,
-        socketTimeoutMS=timeout_ms,
-    )
-    store = Store(client=client, db=client[f"t_{uuid.uuid4().hex[:8]}"])
-    await store.prepare()
-    try:
-        yield store
-    finally:
-        await client.close()
-
-
 async def test_an_import_whose_database_freezes_fails_clearly_and_reruns_exactly(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -66,7 +45,7 @@ async def test_an_import_whose_database_freezes_fails_clearly_and_reruns_exactly
     expected = BatchUnanswered().detail
     async with (
         running_embedded_server(tmp_path / "db") as server,
-        store_giving_up_after(server, STORE_TIMEOUT_MS) as store,
+        impatient_store(server, STORE_TIMEOUT_MS) as store,
     ):
         assert server.pid is not None
         async with signin_world(settings, store) as world:
@@ -76,19 +55,13 @@ async def test_an_import_whose_database_freezes_fails_clearly_and_reruns_exactly
             async with pipeline.subscribe([topics.sync_jobs(uid)]) as events:
                 status, body = await post_import(world, _files(paths))
                 assert status == 202, body
-                with anyio.fail_after(60):
-                    async for event in events:
-                        if event.data.get("job_id") == body["job_id"] and event.name == "progress":
-                            break
+                await next_job_event(events, body["job_id"], "progress")
                 os.kill(server.pid, signal.SIGSTOP)
                 try:
                     await anyio.sleep(FROZEN_SECONDS)
                 finally:
                     os.kill(server.pid, signal.SIGCONT)
-                with anyio.fail_after(60):
-                    async for event in events:
-                        if event.data.get("job_id") == body["job_id"] and event.name == "finished":
-                            break
+                event = await next_job_event(events, body["job_id"], "finished")
             assert (event.data["status"], event.data["error_message"]) == ("failed", expected)
             job = await store["sync_jobs"].find_one({"_id": body["job_id"]})
             assert job is not None

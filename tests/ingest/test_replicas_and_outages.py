@@ -30,14 +30,15 @@ PLAYER = "/v1/me/player"
 
 
 @contextlib.asynccontextmanager
-async def impatient_store(server: EmbeddedServer) -> AsyncIterator[Store]:
-    """A store whose calls give up after 0.5 s, so a frozen server shows within the test."""
+async def impatient_store(server: EmbeddedServer, timeout_ms: int = 500) -> AsyncIterator[Store]:
+    """A store whose calls give up after ``timeout_ms`` (0.5 s), so a frozen server shows within
+    the test."""
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
         server.url,
         tz_aware=True,
-        serverSelectionTimeoutMS=500,
-        connectTimeoutMS=500,
-        socketTimeoutMS=500,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        socketTimeoutMS=timeout_ms,
     )
     store = Store(client=client, db=client[f"t_{uuid.uuid4().hex[:8]}"])
     await store.prepare()
