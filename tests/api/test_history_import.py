@@ -366,7 +366,7 @@ async def test_import_route_is_in_the_openapi_schema(world: SignInWorld) -> None
 async def test_an_import_stopped_by_a_shutdown_is_failed_and_can_be_run_again(
     settings: Settings, store: Store, tmp_path: Path
 ) -> None:
-    paths, truth = write_export(tmp_path, 15_000, "extended", span=timedelta(days=150))
+    paths, truth = write_export(tmp_path, 8_000, "extended", span=timedelta(days=80))
     async with signin_world(settings, store) as world:
         await world.sign_in()
         uid = await user_id(world)

@@ -149,12 +149,19 @@ async def test_external_mongodb_url_is_used_instead_of_embedded(
 
 
 async def test_start_up_on_an_unreachable_database_finishes_and_says_not_ready(
-    settings: Settings,
+    settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Every actor's first attempt meets a database that is not there: start-up must still
     # finish (bounded per actor by the supervisor) and readiness must say why it is not ready.
+    # The scheduler's scan for due syncs and the enricher's rounds say so and try again later;
+    # neither crashes (and restarts) over it.
+    caplog.set_level(logging.WARNING)
     client = make_client("mongodb://127.0.0.1:9/?directConnection=true")
     app = create_app(settings, store=Store(client=client, db=client["unreachable"]))
+    waiting = {
+        "periodic sync scan skipped: database unavailable",
+        "enrichment round skipped: database unavailable",
+    }
     try:
         async with (
             running_uvicorn(app, start_timeout=120) as url,
@@ -167,32 +174,14 @@ async def test_start_up_on_an_unreachable_database_finishes_and_says_not_ready(
             assert body["checks"]["database"]["ok"] is False
             assert "database: the database is not answering" in body["reason"]
             assert (await http.get("/api/health")).status_code == 200
-    finally:
-        # Shutdown cancelled actors inside the driver's server selection; on Python 3.11 that
-        # can leave the client's lock held, so the close is bounded as the app's own is.
-        await close_client(client)
-
-
-async def test_periodic_actors_wait_out_a_database_that_does_not_answer(
-    settings: Settings, caplog: pytest.LogCaptureFixture
-) -> None:
-    # The scheduler's scan for due syncs and the enricher's rounds meet a database that is not
-    # there: each says so and tries again later; neither crashes (and restarts) over it.
-    caplog.set_level(logging.WARNING)
-    client = make_client("mongodb://127.0.0.1:9/?directConnection=true")
-    app = create_app(settings, store=Store(client=client, db=client["unreachable"]))
-    wanted = {
-        "periodic sync scan skipped: database unavailable",
-        "enrichment round skipped: database unavailable",
-    }
-    try:
-        async with running_uvicorn(app, start_timeout=120):
             with anyio.fail_after(30):
-                while not wanted <= {r.getMessage() for r in caplog.records}:
+                while not waiting <= {r.getMessage() for r in caplog.records}:
                     await anyio.sleep(0.1)
             liveness = app.state.pipeline.liveness()
             for name in ("scheduler", "enricher"):
                 assert liveness[name].alive, liveness[name]
                 assert liveness[name].restarts == 0, liveness[name]
     finally:
+        # Shutdown cancelled actors inside the driver's server selection; on Python 3.11 that
+        # can leave the client's lock held, so the close is bounded as the app's own is.
         await close_client(client)

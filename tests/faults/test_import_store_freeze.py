@@ -41,7 +41,7 @@ FROZEN_SECONDS = 15.0
 async def test_an_import_whose_database_freezes_fails_clearly_and_reruns_exactly(
     settings: Settings, tmp_path: Path
 ) -> None:
-    paths, truth = write_export(tmp_path / "export", 15_000, "extended", span=timedelta(days=150))
+    paths, truth = write_export(tmp_path / "export", 10_000, "extended", span=timedelta(days=100))
     expected = BatchUnanswered().detail
     async with (
         running_embedded_server(tmp_path / "db") as server,
