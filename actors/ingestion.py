@@ -71,16 +71,15 @@ async def start_ingestion(  # noqa: PLR0917 - the composition root's collaborato
 
 
 async def open_hub(
-    stack: contextlib.AsyncExitStack, store: Store, owner: str, timing: Timing, *, bridged: bool
+    stack: contextlib.AsyncExitStack, store: Store, owner: str, timing: Timing
 ) -> Hub:
-    """The hub, entered on ``stack``; with ``bridged`` its events also reach the other app
-    instances on the same database, and theirs reach it (``actors/bridge.py``).
+    """The hub, entered on ``stack``; when the database may be shared its events also reach
+    the other app instances on it, and theirs reach it (``actors/bridge.py``).
 
-    Unbridged is for the embedded store: its data directory is locked to this process, so no
-    other instance can share it, and the bridge's change stream would only make the store read
-    every oplog entry — every play an import writes — for nobody (7% of its time measured
-    during an import)."""
-    if not bridged:
+    Unbridged on a private store (the embedded one): no other instance can share it, and the
+    bridge's change stream would only make the store read every oplog entry — every play an
+    import writes — for nobody (7% of its time measured during an import)."""
+    if store.private:
         return await stack.enter_async_context(Hub())
     send, outbox = anyio.create_memory_object_stream[Event](bridge.OUTBOX_SIZE)
     broadcaster = bridge.BridgedBroadcaster(send)

@@ -48,12 +48,11 @@ async def start_pipeline(
     rules: CountingRules = DEFAULT_RULES,
     metrics: Metrics | None = None,
     owner: str = "",
-    sole_instance: bool = False,
 ) -> Pipeline:
     """The core actors. ``owner`` (the instance id) is stamped on every job this process
-    creates; ``sole_instance``: no other instance can share the store (``actors/job_keeper``)."""
+    creates."""
     # First: the sweep for jobs an earlier run left behind runs before any job of ours exists.
-    keeper = JobKeeper(SyncJobs(store, owner), now, sole_instance=sole_instance)
+    keeper = JobKeeper(SyncJobs(store, owner), now, sole_instance=store.private)
     await hub.start_actor(job_keeper.ACTOR_NAME, job_keeper.run, keeper)
     _, api_calls = hub.stream(API_CALLS, API_CALLS_BUFFER, ApiCallRecord)
     await hub.start_actor("logger", logger.run, api_calls, ApiLogs(store))

@@ -174,9 +174,7 @@ def create_app(
             clock = timing or REAL_TIME
             replica = instance_id(settings)
             app.state.instance_id = replica
-            # Other instances can share the database only when it is not the embedded store.
-            bridged = active_store.embedded is None
-            hub = await open_hub(stack, active_store, replica, clock, bridged=bridged)
+            hub = await open_hub(stack, active_store, replica, clock)
             # One-off work started by a request that must outlive it; cancelled at shutdown.
             background = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(background.cancel_scope.cancel)
@@ -193,12 +191,7 @@ def create_app(
                 now=clock.now,
             )
             pipeline = await start_pipeline(
-                hub,
-                active_store,
-                _utc_now,
-                metrics=metrics,
-                owner=replica,
-                sole_instance=not bridged,
+                hub, active_store, _utc_now, metrics=metrics, owner=replica
             )
             app.state.pipeline = pipeline
             metrics.set_collector("pipeline", pipeline_families(pipeline, log_sink))

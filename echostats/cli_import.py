@@ -53,13 +53,7 @@ async def import_paths(
         async with Hub() as hub:
             # An owner of its own: a service sharing the database must not count this import's
             # job as its own (or the service's as this one's).
-            pipeline = await start_pipeline(
-                hub,
-                store,
-                _now,
-                owner=f"cli-{uuid.uuid4().hex[:12]}",
-                sole_instance=store.embedded is not None,
-            )
+            pipeline = await start_pipeline(hub, store, _now, owner=f"cli-{uuid.uuid4().hex[:12]}")
             async with pipeline.subscribe([topics.sync_jobs(user)]) as events:
                 job_id = await pipeline.submit_import(user, upload, workdir, dry_run=dry_run)
                 with Progress(

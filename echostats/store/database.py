@@ -62,6 +62,12 @@ class Store:
     def __getitem__(self, name: str) -> AsyncCollection[Document]:
         return self.db[name]
 
+    @property
+    def private(self) -> bool:
+        """No other process can use this database: the embedded store, whose data directory
+        is locked to the process that started it. (Any MongoDB URL may be shared.)"""
+        return self.embedded is not None
+
     async def ping(self, within: float = 2.0) -> bool:
         """Is the database answering right now? Never raises.
 
