@@ -47,7 +47,7 @@ from echostats.errors import (
 )
 from echostats.spotify import SpotifyClient
 from echostats.store.catalog import KINDS, Catalog, Kind, RecentPlays
-from echostats.store.database import is_unavailable
+from echostats.store.database import skipped_while_unavailable
 from echostats.store.users import Users
 
 log = logging.getLogger(__name__)
@@ -171,12 +171,7 @@ async def run(
 ) -> None:
     task_status.started()
     while True:
-        try:
+        with skipped_while_unavailable(log, "enrichment round"):
             await enricher.round()
-        except Exception as exc:
-            # The database not answering postpones enrichment to the next round; no crash.
-            if not is_unavailable(exc):
-                raise
-            log.warning("enrichment round skipped: database unavailable")
         # When the budget is spent, wait until it has room again (not before the next scan).
         await enricher.sleep(max(interval, enricher.budget.wait(enricher.clock())))

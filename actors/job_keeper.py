@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import anyio
 from anyio.abc import TaskStatus
 
-from echostats.store.database import is_unavailable
+from echostats.store.database import skipped_while_unavailable
 from echostats.store.sync_jobs import SyncJobs
 
 log = logging.getLogger(__name__)
@@ -72,9 +72,5 @@ async def run(
     task_status.started()
     while True:
         await anyio.sleep(JOB_HEARTBEAT)
-        try:
+        with skipped_while_unavailable(log, "job heartbeat"):
             await keeper.beat()
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            log.warning("job heartbeat skipped: database unavailable")

@@ -26,7 +26,7 @@ from actors.job_events import JobReporter, Publish
 from actors.jobs import JobControl
 from actors.syncer import SyncDeps, run_sync
 from echostats.errors import EchoStatsError
-from echostats.store.database import is_unavailable
+from echostats.store.database import skipped_while_unavailable
 from echostats.store.sync_jobs import JobType, SyncJobs
 from echostats.store.users import Users
 
@@ -155,15 +155,9 @@ async def run(
     async with inbox, anyio.create_task_group() as tg:
         task_status.started()
         while True:
-            try:
+            wait = STORE_RETRY  # unless the scan below says when the next sync is due
+            with skipped_while_unavailable(log, "periodic sync scan"):
                 wait = await scheduler.start_due(tg)
-            except Exception as exc:
-                # A database that does not answer (restarting, busy past the driver's timeouts)
-                # delays the periodic syncs; it is not a crash of the scheduler.
-                if not is_unavailable(exc):
-                    raise
-                log.warning("periodic sync scan skipped: database unavailable")
-                wait = STORE_RETRY
             request: SyncRequest | None = None
             with anyio.move_on_after(wait):
                 try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +43,19 @@ CLOSE_TIMEOUT = 5.0
 def is_unavailable(exc: BaseException) -> bool:
     """True when ``exc`` means the database cannot be reached (retry later), not a bug."""
     return isinstance(exc, ConnectionFailure | StoreUnavailable)
+
+
+@contextlib.contextmanager
+def skipped_while_unavailable(logger: logging.Logger, what: str) -> Iterator[None]:
+    """Run the block; when the database does not answer (down, restarting, busy past the
+    driver's timeouts) log "<what> skipped: database unavailable" and carry on: the caller's
+    loop tries again later, no crash. Any other error goes on."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        logger.warning("%s skipped: database unavailable", what)
 
 
 def redact_url(url: str) -> str:
