@@ -9,11 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import BulkWriteError, ConnectionFailure
 
-from echostats.errors import StoreUnavailable
 from echostats.store.database import Store
-from echostats.store.duplicates import only_duplicates
+from echostats.store.duplicates import insert_once
 
 Document = dict[str, Any]
 USER_TIMESTAMP = [("user_id", ASCENDING), ("timestamp", DESCENDING)]
@@ -87,15 +85,8 @@ class ApiLogs:
         self._c = store["api_logs"]
 
     async def insert_many(self, docs: Sequence[Document]) -> None:
-        """Insert records; a batch retried after the database failed part way stores each once
-        (PyMongo gave every document its ``_id`` on the first attempt)."""
-        try:
-            await self._c.insert_many(list(docs), ordered=False)
-        except BulkWriteError as exc:
-            if not only_duplicates(exc):
-                raise
-        except ConnectionFailure:
-            raise StoreUnavailable("the database is unavailable") from None
+        """Insert records; a batch the logger retries after a failure stores each once."""
+        await insert_once(self._c, docs)
 
     async def page(self, where: ApiLogFilter, skip: int, limit: int) -> tuple[list[Document], int]:
         """Newest first; pinned to user_timestamp (the embedded server otherwise may scan)."""

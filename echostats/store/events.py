@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from pymongo.asynchronous.change_stream import AsyncChangeStream
-from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 from echostats.errors import StoreUnavailable
 from echostats.store.database import Store
-from echostats.store.duplicates import only_duplicates
+from echostats.store.duplicates import insert_once
 
 Document = dict[str, Any]
 
@@ -27,15 +27,8 @@ class EventLog:
         self.resume_token: Any = None
 
     async def insert_many(self, docs: Sequence[Document]) -> None:
-        """Insert events; the driver's own retry of an insert that landed before its answer
-        was lost meets duplicate keys, which are the events already stored."""
-        try:
-            await self._c.insert_many(list(docs), ordered=False)
-        except BulkWriteError as exc:
-            if not only_duplicates(exc):
-                raise
-        except ConnectionFailure:
-            raise StoreUnavailable("the database is unavailable") from None
+        """Insert events, each once even when the driver retries an insert that landed."""
+        await insert_once(self._c, docs)
 
     @contextlib.asynccontextmanager
     async def following(self, exclude_origin: str) -> AsyncIterator[AsyncIterator[Document]]:
