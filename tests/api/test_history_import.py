@@ -3,10 +3,12 @@ and store; generated exports with known ground truth and the public samples."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -93,6 +95,28 @@ async def next_job_event(events: Subscription, job_id: str, name: str) -> Event:
             if event.data.get("job_id") == job_id and event.name == name:
                 return event
     raise AssertionError(f"the event stream ended before {name} of job {job_id}")
+
+
+@dataclass(frozen=True)
+class Underway:
+    uid: str
+    job_id: str
+    events: Subscription  # the user's job events, from before the import was posted
+
+
+@contextlib.asynccontextmanager
+async def import_under_way(
+    world: SignInWorld, files: list[tuple[str, bytes]]
+) -> AsyncIterator[Underway]:
+    """Sign in, post the import, and hold the block open from its first ``progress`` event."""
+    await world.sign_in()
+    uid = await user_id(world)
+    pipeline: Pipeline = world.app.state.pipeline
+    async with pipeline.subscribe([topics.sync_jobs(uid)]) as events:
+        status, body = await post_import(world, files)
+        assert status == 202, body
+        await next_job_event(events, body["job_id"], "progress")
+        yield Underway(uid, body["job_id"], events)
 
 
 async def stored_plays(store: Store, uid: str) -> list[dict[str, Any]]:
@@ -367,17 +391,14 @@ async def test_an_import_stopped_by_a_shutdown_is_failed_and_can_be_run_again(
     settings: Settings, store: Store, tmp_path: Path
 ) -> None:
     paths, truth = write_export(tmp_path, 8_000, "extended", span=timedelta(days=80))
-    async with signin_world(settings, store) as world:
-        await world.sign_in()
-        uid = await user_id(world)
-        pipeline: Pipeline = world.app.state.pipeline
-        async with pipeline.subscribe([topics.sync_jobs(uid)]) as events:
-            status, body = await post_import(world, _files(paths))
-            assert status == 202, body
-            await next_job_event(events, body["job_id"], "progress")
+    async with (
+        signin_world(settings, store) as world,
+        import_under_way(world, _files(paths)) as underway,
+    ):
+        pass
     # The service stopped (a graceful shutdown) while the import ran: the job must not say it
     # completed, and it says how to finish.
-    job = await store["sync_jobs"].find_one({"_id": body["job_id"]})
+    job = await store["sync_jobs"].find_one({"_id": underway.job_id})
     assert job is not None
     assert (job["status"], job["error_message"]) == ("failed", INTERRUPTED_SENTENCE), job
     assert job["report"]["rows"] < truth.rows
@@ -385,6 +406,6 @@ async def test_an_import_stopped_by_a_shutdown_is_failed_and_can_be_run_again(
         await world.sign_in()
         again, _ = await run_import(world, _files(paths))
         assert again["status"] == "completed", again
-        docs = await stored_plays(store, uid)
+        docs = await stored_plays(store, underway.uid)
         assert sum(d["counted"] for d in docs) == truth.counted
-        await assert_rollups_match_plays(store, uid)
+        await assert_rollups_match_plays(store, underway.uid)

@@ -12,8 +12,6 @@ from pathlib import Path
 import anyio
 import pytest
 
-from actors import topics
-from actors.facade import Pipeline
 from actors.importer import BatchUnanswered
 from bench.export_generator import write_export
 from echostats.settings import Settings
@@ -21,11 +19,10 @@ from echostats.store.embedded import running_embedded_server
 from tests.api.test_history_import import (
     _files,
     assert_rollups_match_plays,
+    import_under_way,
     next_job_event,
-    post_import,
     run_import,
     stored_plays,
-    user_id,
 )
 from tests.ingest.test_replicas_and_outages import impatient_store
 from tests.signin import signin_world
@@ -49,28 +46,22 @@ async def test_an_import_whose_database_freezes_fails_clearly_and_reruns_exactly
     ):
         assert server.pid is not None
         async with signin_world(settings, store) as world:
-            await world.sign_in()
-            uid = await user_id(world)
-            pipeline: Pipeline = world.app.state.pipeline
-            async with pipeline.subscribe([topics.sync_jobs(uid)]) as events:
-                status, body = await post_import(world, _files(paths))
-                assert status == 202, body
-                await next_job_event(events, body["job_id"], "progress")
+            async with import_under_way(world, _files(paths)) as underway:
                 os.kill(server.pid, signal.SIGSTOP)
                 try:
                     await anyio.sleep(FROZEN_SECONDS)
                 finally:
                     os.kill(server.pid, signal.SIGCONT)
-                event = await next_job_event(events, body["job_id"], "finished")
+                event = await next_job_event(underway.events, underway.job_id, "finished")
             assert (event.data["status"], event.data["error_message"]) == ("failed", expected)
-            job = await store["sync_jobs"].find_one({"_id": body["job_id"]})
+            job = await store["sync_jobs"].find_one({"_id": underway.job_id})
             assert job is not None
             assert (job["status"], job["error_message"]) == ("failed", expected)
             assert job["report"]["rows"] < truth.rows
             # The aggregator came back (its journal redone): the same files complete the history.
             again, _ = await run_import(world, _files(paths))
             assert again["status"] == "completed", (again["error_message"], again["report"])
-            docs = await stored_plays(store, uid)
+            docs = await stored_plays(store, underway.uid)
             assert len({(d["track_key"], d["ended_at"]) for d in docs}) == len(docs)
             assert sum(d["counted"] for d in docs) == truth.counted
-            await assert_rollups_match_plays(store, uid)
+            await assert_rollups_match_plays(store, underway.uid)
