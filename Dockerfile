@@ -1,7 +1,7 @@
 # EchoStats service image. Runs as an unprivileged user; data lives in the /data volume.
 FROM python:3.12-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY echostats ./echostats
 COPY actors ./actors
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .

@@ -4,24 +4,30 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Reinstall whenever the project's dependencies change.
+# Reinstall whenever the project's dependencies change. The demo needs only what a user
+# installs; tests, linters and benchmarks add the test and lint extras.
+RUNTIME := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint audit bench serve clean
+.PHONY: demo test lint audit smoke bench serve clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("EchoStats needs Python >= 3.11") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(RUNTIME): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/echostats demo
 
-serve: $(STAMP)
+serve: $(RUNTIME)
 	$(BIN)/echostats serve
 
 test: $(STAMP)
@@ -36,6 +42,10 @@ lint: $(STAMP)
 # Known vulnerabilities in the installed dependencies (needs PyPI over the network).
 audit: $(STAMP)
 	$(BIN)/python .ci/audit.py
+
+# The wheel installed without extras, as a user and the Dockerfile install it.
+smoke:
+	PYTHON=$(PYTHON) .ci/wheel_smoke
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
