@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 
 import anyio
 from anyio.abc import TaskStatus
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from actors import topics
+from actors.asking import Reply
 from actors.events import Event
 from actors.messages import AggregatorMessage, BatchOutcome, DeletePlay, PlayBatch
 from actors.rollup_build import RebuildRollups, RollupBuilder
@@ -284,7 +285,12 @@ async def run(
 
     Batches are pipelined two deep: while one is written (the store busy), the next is planned
     (the app busy), so neither waits on the other. Writes stay one at a time and in order, and
-    anything else (a deletion, a rebuild) waits until no write is under way."""
+    anything else (a deletion, a rebuild) waits until no write is under way.
+
+    Every reply is closed however its request ends (``actors/asking.py``). A write that fails
+    ends this run: the supervisor restarts the actor with a new ``Aggregator`` (``Fresh`` in
+    ``actors/pipeline.py``), whose ``recover`` redoes what was journalled, so no batch planned
+    by the failed run is taken for stored by the next one."""
     await aggregator.recover()
     task_status.started()
     writing = anyio.Semaphore(1)
@@ -295,38 +301,40 @@ async def run(
                     prepared = await aggregator.prepare(message)
                     await writing.acquire()
                 except BaseException:
-                    _abandon(message.reply)
+                    _close(message.reply)
                     raise
                 tg.start_soon(_write, aggregator, prepared, writing)
                 continue
             async with writing:
                 if isinstance(message, DeletePlay):
-                    await _answer(message.reply, await aggregator.delete(message))
+                    # No batch is in flight here, so a failure (the run restarts and redoes the
+                    # journal) abandons nothing; the asker hears "no answer" at once.
+                    with _closing(message.reply):
+                        _answer(message.reply, await aggregator.delete(message))
                 elif isinstance(message, RebuildRollups) and rebuilder is not None:
                     # No batch interleaves with the rebuild (actors/rollup_build.py).
                     await rebuilder.rebuild(message)
 
 
 async def _write(aggregator: Aggregator, prepared: Prepared, writing: anyio.Semaphore) -> None:
-    try:
-        await aggregator.commit(prepared)
-    except BaseException:
-        _abandon(prepared.batch.reply)
-        raise
-    finally:
-        writing.release()
-    await _answer(prepared.batch.reply, prepared.outcome)
+    with _closing(prepared.batch.reply):
+        try:
+            await aggregator.commit(prepared)
+        finally:
+            writing.release()
+        _answer(prepared.batch.reply, prepared.outcome)
 
 
-def _abandon(reply: MemoryObjectSendStream[Any] | None) -> None:
-    """The actor stops (crash or shutdown) holding this batch: its sender hears at once (end
-    of stream) instead of waiting for ever. Whatever was journaled is redone at restart."""
+def _closing(reply: Reply[Any] | None) -> contextlib.AbstractContextManager[object]:
+    """Close ``reply`` when the block ends, however it ends: its asker never waits for ever."""
+    return reply if reply is not None else contextlib.nullcontext()
+
+
+def _close(reply: Reply[Any] | None) -> None:
     if reply is not None:
         reply.close()
 
 
-async def _answer(reply: MemoryObjectSendStream[T] | None, answer: T) -> None:
-    if reply is None:
-        return
-    with contextlib.suppress(anyio.BrokenResourceError):  # the asker stopped listening
-        await reply.send(answer)
+def _answer(reply: Reply[T] | None, answer: T) -> None:
+    if reply is not None:
+        reply.send(answer)

@@ -16,6 +16,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
 from actors import poll_manager
+from actors.asking import ask
 from actors.broadcaster import BroadcastStats, Subscription
 from actors.events import Event
 from actors.hub import Hub
@@ -28,6 +29,12 @@ from actors.scheduler import SyncTicket, request_sync
 from actors.supervisor import ActorStatus
 from echostats.domain.plays import Play
 from echostats.store.sync_jobs import JobType as SyncJobType
+
+# How long a caller waits for the aggregator. It answers in well under a second; these bound
+# the wait when the database stops answering (a frozen server holds a write until the driver's
+# own socket timeout, ``store/database.py``), so a route answers 503 instead of hanging.
+STORE_PLAYS_TIMEOUT = 60.0  # a sync's recent plays queue behind an import's batches
+DELETE_TIMEOUT = 10.0
 
 
 class Pipeline:
@@ -57,17 +64,23 @@ class Pipeline:
 
     async def submit_plays(self, user_id: str, plays: Sequence[Play]) -> BatchOutcome:
         """Store plays (deduplicated, rollups updated) and wait for the aggregator's answer."""
-        reply, answer = anyio.create_memory_object_stream[BatchOutcome](1)
-        async with answer:
-            await self._aggregator().send(PlayBatch(user_id, tuple(plays), reply=reply))
-            return await answer.receive()
+        return await ask(
+            self._aggregator(),
+            lambda reply: PlayBatch(user_id, tuple(plays), reply=reply),
+            BatchOutcome,
+            what="Storing the plays",
+            timeout=STORE_PLAYS_TIMEOUT,
+        )
 
     async def delete_play(self, user_id: str, play_id: str) -> bool:
         """Delete one play (rollups follow); False when the user has no such play."""
-        reply, answer = anyio.create_memory_object_stream[bool](1)
-        async with answer:
-            await self._aggregator().send(DeletePlay(user_id, play_id, reply=reply))
-            return await answer.receive()
+        return await ask(
+            self._aggregator(),
+            lambda reply: DeletePlay(user_id, play_id, reply=reply),
+            bool,
+            what="Deleting the play",
+            timeout=DELETE_TIMEOUT,
+        )
 
     async def rebuild_rollups(self, user_id: str) -> tuple[str, bool]:
         """Start a rollup rebuild job: (job id, True), or (the running job's id, False)."""

@@ -9,7 +9,9 @@ stream between actors, so the wiring of actors by stream name lives in one place
 Streams are always bounded, so a slow consumer slows its producers instead of growing memory.
 Each run of an actor gets its own clones of the stream ends it was given: it owns them and may
 close them (``async with``) without breaking the stream for its restart or for other actors; the
-hub closes the originals on shutdown.
+hub closes the originals on shutdown. An argument wrapped in ``Fresh(factory)`` is built anew for
+each run, so a restarted actor starts from clean state instead of the state its crash left (the
+aggregator's batches in flight, say).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
@@ -38,6 +40,13 @@ class _NamedStream:
 
 
 _StreamEnd = (MemoryObjectSendStream, MemoryObjectReceiveStream)
+
+
+@dataclasses.dataclass(frozen=True)
+class Fresh(Generic[T]):
+    """An actor argument that ``make`` builds for every run of the actor."""
+
+    make: Callable[[], T]
 
 
 class Hub:
@@ -106,13 +115,16 @@ class Hub:
     async def start_actor(
         self, name: str, actor: Callable[..., Awaitable[None]], *args: Any
     ) -> None:
-        """Supervise ``actor(*args)``; stream ends among ``args`` are cloned for each run."""
+        """Supervise ``actor(*args)``; for each run, stream ends among ``args`` are cloned and
+        ``Fresh`` arguments built."""
 
         async def run(*, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
             clones = {i: arg.clone() for i, arg in enumerate(args) if isinstance(arg, _StreamEnd)}
+            built = {i: arg.make() for i, arg in enumerate(args) if isinstance(arg, Fresh)}
             try:
                 await actor(
-                    *(clones.get(i, arg) for i, arg in enumerate(args)), task_status=task_status
+                    *(clones.get(i, built.get(i, arg)) for i, arg in enumerate(args)),
+                    task_status=task_status,
                 )
             finally:
                 for clone in clones.values():

@@ -27,6 +27,7 @@ import anyio
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from actors.asking import NoAnswer, Pending, send_request
 from actors.events import Event
 from actors.import_source import Batch, Upload, file_reports, read_batches
 from actors.job_events import JobReporter
@@ -233,21 +234,26 @@ class Importer:
             raise
         finally:
             for unanswered in sent:
-                unanswered.answer.close()
+                unanswered.answer.discard()
         await reporter.progress(progress.rows, progress.rows, None, force=True)
 
     async def _send(self, user_id: str, batch: Batch, file: FileReport, dry_run: bool) -> _Sent:
         file.tally.add(batch.tally)
-        reply, answer = anyio.create_memory_object_stream[BatchOutcome](1)
+        reply, answer = Pending.open(BatchOutcome, "The import")
         sent = _Sent(batch, file, answer)
         if not batch.plays:
             reply.close()
             return sent
         # A dry run is planned by the aggregator like any batch (so plays already stored are
         # reported as duplicates) but nothing is written.
-        await self._to_aggregator.send(
-            PlayBatch(user_id, tuple(batch.plays), reply=reply, dry_run=dry_run)
-        )
+        try:
+            await send_request(
+                self._to_aggregator,
+                PlayBatch(user_id, tuple(batch.plays), reply=reply, dry_run=dry_run),
+                "The import",
+            )
+        except NoAnswer:
+            raise BatchUnanswered from None
         return sent
 
 
@@ -257,17 +263,19 @@ class _Sent:
 
     batch: Batch
     file: FileReport
-    answer: MemoryObjectReceiveStream[BatchOutcome]
+    answer: Pending[BatchOutcome]
 
     async def answered(self) -> None:
-        """Wait for the aggregator's answer and fold it into the file's report."""
-        with self.answer:
-            if not self.batch.plays:
-                return
-            try:
-                outcome = await self.answer.receive()
-            except anyio.EndOfStream:
-                raise BatchUnanswered from None
+        """Wait for the aggregator's answer and fold it into the file's report. No deadline:
+        a batch waits its turn behind the others, and a database that stops answering fails
+        the aggregator's write (the driver's timeout), which ends the wait."""
+        if not self.batch.plays:
+            self.answer.discard()
+            return
+        try:
+            outcome = await self.answer.result()
+        except NoAnswer:
+            raise BatchUnanswered from None
         record_outcome(
             self.file.tally,
             sent=len(self.batch.plays),

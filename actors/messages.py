@@ -1,12 +1,11 @@
-"""Messages between actors: frozen dataclasses. A request that wants an answer carries the send
-end of a one-slot stream to answer on."""
+"""Messages between actors: frozen dataclasses. A request that wants an answer carries a
+``Reply`` to answer on (``actors/asking.py``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from anyio.streams.memory import MemoryObjectSendStream
-
+from actors.asking import Reply
 from echostats.domain.plays import Play
 
 
@@ -32,7 +31,7 @@ class PlayBatch(AggregatorMessage):
     """Plays of one user to store (``dry_run``: only say what storing them would do)."""
 
     plays: tuple[Play, ...]
-    reply: MemoryObjectSendStream[BatchOutcome] | None = field(default=None, compare=False)
+    reply: Reply[BatchOutcome] | None = field(default=None, compare=False)
     dry_run: bool = False
 
 
@@ -41,4 +40,4 @@ class DeletePlay(AggregatorMessage):
     """Remove one stored play; the rollups follow. The reply says whether it existed."""
 
     play_id: str
-    reply: MemoryObjectSendStream[bool] | None = field(default=None, compare=False)
+    reply: Reply[bool] | None = field(default=None, compare=False)

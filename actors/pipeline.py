@@ -11,7 +11,7 @@ from datetime import datetime
 
 from actors import aggregator, importer, job_keeper, logger
 from actors.facade import Pipeline
-from actors.hub import Hub
+from actors.hub import Fresh, Hub
 from actors.job_keeper import JobKeeper
 from actors.jobs import JobControl
 from actors.messages import AggregatorMessage
@@ -58,11 +58,14 @@ async def start_pipeline(
     await hub.start_actor("logger", logger.run, api_calls, ApiLogs(store))
     to_aggregator, aggregator_inbox = hub.stream(AGGREGATOR, AGGREGATOR_BUFFER, AggregatorMessage)
     writer_args = (PlayStore(store), Users(store), hub.broadcaster.publish, now, rules)
-    writer = (
-        aggregator.Aggregator(*writer_args)
-        if metrics is None
-        else MeteredAggregator(*writer_args, metrics=metrics)
-    )
+
+    def writer() -> aggregator.Aggregator:
+        return (
+            aggregator.Aggregator(*writer_args)
+            if metrics is None
+            else MeteredAggregator(*writer_args, metrics=metrics)
+        )
+
     import_publish = (
         hub.broadcaster.publish
         if metrics is None
@@ -70,7 +73,8 @@ async def start_pipeline(
     )
     jobs = JobControl()
     rebuilder = RollupBuilder(store, jobs, hub.broadcaster.publish, now, owner)
-    await hub.start_actor("aggregator", aggregator.run, aggregator_inbox, writer, rebuilder)
+    # A new Aggregator per run: batches a failed run had planned are not taken for stored.
+    await hub.start_actor("aggregator", aggregator.run, aggregator_inbox, Fresh(writer), rebuilder)
     import_send, import_queue = hub.stream(IMPORTS, importer.QUEUE, importer.ImportRequest)
     history_importer = importer.Importer(
         SyncJobs(store, owner),

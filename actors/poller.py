@@ -26,6 +26,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
 from actors import topics
+from actors.asking import ask
 from actors.events import Event
 from actors.messages import AggregatorMessage, BatchOutcome, PlayBatch
 from actors.timing import Timing
@@ -314,14 +315,15 @@ class UserPoller:
         return plays
 
     async def _submit(self, plays: list[Play]) -> BatchOutcome:
-        reply, answer = anyio.create_memory_object_stream[BatchOutcome](1)
-        async with answer:
-            with anyio.fail_after(ACK_TIMEOUT):
-                await self._d.to_aggregator.send(PlayBatch(self.user_id, tuple(plays), reply=reply))
-                try:
-                    outcome = await answer.receive()
-                except anyio.EndOfStream:  # the aggregator stopped with the batch: try later
-                    raise StoreUnavailable("the aggregator did not store the plays") from None
+        # No answer (the aggregator stopped with the batch, or the database is too slow) is a
+        # StoreUnavailable: the round is retried later and the plays are read again.
+        outcome = await ask(
+            self._d.to_aggregator,
+            lambda reply: PlayBatch(self.user_id, tuple(plays), reply=reply),
+            BatchOutcome,
+            what="Storing the polled plays",
+            timeout=ACK_TIMEOUT,
+        )
         log.info(
             "polled plays stored",
             extra={

@@ -19,8 +19,9 @@ from typing import Literal
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream
 
+from actors.asking import Reply, ask
 from actors.hub import Hub
 from actors.job_events import JobReporter, Publish
 from actors.jobs import JobControl
@@ -38,8 +39,11 @@ ACTOR_NAME = "scheduler"
 # Wake at least this often, so users who signed in on another replica get their periodic sync.
 MAX_IDLE_WAIT = 60.0
 STORE_RETRY = 5.0  # a scan the database did not answer is tried again this soon
+# A request needs two small reads and a write; this bounds the wait on a stuck database.
+REQUEST_TIMEOUT = 10.0
 UNEXPECTED = "An unexpected error stopped the sync; it has been logged."
 CANCELLED = "The sync was cancelled on request."
+ORPHANED = "The sync never ran: the database stopped answering as it was started."
 
 
 class SyncUnavailable(EchoStatsError):
@@ -57,7 +61,7 @@ class SyncTicket:
 class SyncRequest:
     user_id: str
     job_type: JobType
-    reply: MemoryObjectSendStream[SyncTicket] | None = field(default=None, compare=False)
+    reply: Reply[SyncTicket] | None = field(default=None, compare=False)
 
 
 async def request_sync(hub: Hub, user_id: str, job_type: JobType) -> SyncTicket:
@@ -65,13 +69,13 @@ async def request_sync(hub: Hub, user_id: str, job_type: JobType) -> SyncTicket:
     if ACTOR_NAME not in hub.liveness():
         raise SyncUnavailable("Syncing is not running in this service right now; try again soon.")
     send, _ = hub.stream(SYNC_REQUESTS, SYNC_REQUESTS_BUFFER, SyncRequest)
-    reply, answer = anyio.create_memory_object_stream[SyncTicket](1)
-    async with answer:
-        await send.send(SyncRequest(user_id, job_type, reply))
-        try:
-            return await answer.receive()
-        except anyio.EndOfStream:
-            raise SyncUnavailable("The sync could not be started; try again soon.") from None
+    return await ask(
+        send,
+        lambda reply: SyncRequest(user_id, job_type, reply),
+        SyncTicket,
+        what="Starting the sync",
+        timeout=REQUEST_TIMEOUT,
+    )
 
 
 class Scheduler:
@@ -100,7 +104,12 @@ class Scheduler:
         if running is not None:
             return SyncTicket("already_running", running)
         active = await self.jobs.active(user_id)
-        if active is not None:  # another replica's job (or one this process just created)
+        if active is not None and active.get("owner") == self.jobs.owner:
+            # Ours, yet not running here: nothing will ever run it (its creation's answer was
+            # lost to a stalled database, or a crash of this actor stopped it). Waiting for it
+            # would refuse this user's syncs for as long as the process lives.
+            await self.jobs.fail(str(active["_id"]), ORPHANED, self.now())
+        elif active is not None:  # another replica's job
             return SyncTicket("already_running", str(active["_id"]))
         reporter = await JobReporter.create(user_id, job_type, self.jobs, self.publish, self.now)
         self._running[user_id] = reporter.job_id
@@ -165,16 +174,18 @@ async def run(
                 except anyio.EndOfStream:
                     tg.cancel_scope.cancel()
                     return
-            if request is None:
-                continue
-            try:
-                ticket = await scheduler.request(tg, request.user_id, request.job_type)
-            except EchoStatsError as exc:  # the database is down: the caller hears so
-                log.warning("sync request failed", extra={"error": type(exc).__name__})
-                if request.reply is not None:
-                    request.reply.close()
-                continue
-            if request.reply is not None:
-                # A caller that went away misses the answer; the job runs anyway.
-                with request.reply, contextlib.suppress(anyio.BrokenResourceError):
-                    request.reply.send_nowait(ticket)
+            if request is not None:
+                await _answer(scheduler, tg, request)
+
+
+async def _answer(scheduler: Scheduler, tg: TaskGroup, request: SyncRequest) -> None:
+    """Start the requested sync and say so. The reply is closed whatever happens, so the asker
+    never waits for ever; a database that does not answer is the asker's 503 ("no answer"),
+    and the scheduler carries on."""
+    with contextlib.ExitStack() as closing:
+        if request.reply is not None:
+            closing.enter_context(request.reply)
+        with skipped_while_unavailable(log, "sync request"):
+            ticket = await scheduler.request(tg, request.user_id, request.job_type)
+            if request.reply is not None:  # a caller that went away misses it; the job runs
+                request.reply.send(ticket)

@@ -85,6 +85,9 @@ class EmbeddedServer:
     # WiredTiger cache, e.g. "256M"; empty: the server's default (1G). Only the import bench
     # sets it (bench/RESULTS.md says why the service does not).
     cache_size: str = ""
+    # mongod's test-only commands (``configureFailPoint``): the fault tests inject driver
+    # errors and stalls with them. Never on in the service: any local client could arm them.
+    test_commands: bool = False
     port: int = 0
     restarts: int = 0
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -214,6 +217,7 @@ class EmbeddedServer:
             "--log-level",
             "WARNING",
             *(["--cache-size", self.cache_size] if self.cache_size else []),
+            *(["--enable-test-commands"] if self.test_commands else []),
         ]
         with self._log_path.open("ab") as server_log:
             try:
@@ -264,11 +268,20 @@ class EmbeddedServer:
 
 @contextlib.asynccontextmanager
 async def running_embedded_server(
-    data_dir: Path, start_timeout: float = 20.0, binary: Path | None = None, cache_size: str = ""
+    data_dir: Path,
+    start_timeout: float = 20.0,
+    binary: Path | None = None,
+    cache_size: str = "",
+    *,
+    test_commands: bool = False,
 ) -> AsyncIterator[EmbeddedServer]:
     """Start a watched embedded server for the duration of the block."""
     server = EmbeddedServer(
-        data_dir=data_dir, start_timeout=start_timeout, binary=binary, cache_size=cache_size
+        data_dir=data_dir,
+        start_timeout=start_timeout,
+        binary=binary,
+        cache_size=cache_size,
+        test_commands=test_commands,
     )
     await server.start()
     try:

@@ -13,6 +13,7 @@ import pytest
 
 from actors.aggregator import Aggregator, changed_periods
 from actors.aggregator import run as aggregator_run
+from actors.asking import Pending
 from actors.events import Event
 from actors.messages import AggregatorMessage, BatchOutcome, DeletePlay, PlayBatch
 from echostats.domain.counting import decide
@@ -214,10 +215,10 @@ async def test_pipelined_actor_matches_one_batch_at_a_time(
         await tg.start(aggregator_run, receive, aggregator)
         async with send:
             for batch in overlapping_batches(user_id):
-                reply, answer = anyio.create_memory_object_stream[BatchOutcome](1)
+                reply, answer = Pending.open(BatchOutcome, "batch")
                 answers.append(answer)
                 await send.send(PlayBatch(user_id, batch, reply=reply))
-            outcomes = [await answer.receive() for answer in answers]
+            outcomes = [await answer.result() for answer in answers]
     assert outcomes == expected
     assert sum(o.duplicates for o in outcomes) > 0  # the batches did overlap
     stored = await store["plays"].count_documents({"user_id": user_id})
