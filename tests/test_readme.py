@@ -45,3 +45,20 @@ def test_every_setting_is_documented_with_its_default() -> None:
         assert env in documented, f"{env} is missing from the README"
         assert documented[env] == _as_written(field.default), env
     assert set(documented) == {f"ECHOSTATS_{n.upper()}" for n in Settings.model_fields}
+
+
+REPO = Path(__file__).resolve().parents[1]
+TOP_LEVEL = ("echostats/", "actors/", "tests/", "bench/", "docs/", "deploy/", ".ci/")
+
+
+def test_readme_points_only_at_files_inside_the_repository() -> None:
+    links = re.findall(r"\]\(([^)#]+)[^)]*\)", README)
+    local = [link for link in links if "://" not in link]
+    quoted = [
+        path
+        for path in re.findall(r"`([^`\s]+)`", README)
+        if path.startswith(TOP_LEVEL) and not any(c in path for c in "*{<")
+    ]
+    assert "../" not in README, "the README points outside the repository"
+    missing = [path for path in local + quoted if not (REPO / path.rstrip("/")).exists()]
+    assert not missing, f"the README names files the repository does not have: {missing}"
