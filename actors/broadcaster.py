@@ -11,6 +11,9 @@ Event ids are one broadcaster-wide sequence, ``max(previous + 1, wall clock in m
 - near the wall clock, so ids issued after a restart are larger than any a browser kept from
   before it: the reconnecting browser gets every new event instead of having them skipped as
   "older" than its stale id (a counter restarting at 1 would do exactly that).
+
+State events (``topics.STATE_EVENTS``: now playing, idle) are also kept, the latest per topic, and
+a new subscriber is sent the latest one first: the current state, not the next change.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import anyio
 import anyio.lowlevel
 
 from actors.events import Event
+from actors.topics import STATE_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +111,7 @@ class Broadcaster:
         self._monotonic = monotonic
         self._last_id = 0
         self._replay: dict[str, deque[tuple[float, Event]]] = {}
+        self._state: dict[str, Event] = {}  # topic → its latest state event
         self._subscribers: dict[str, set[Subscription]] = {}
         self._active: set[Subscription] = set()
         self._published = 0
@@ -132,6 +137,8 @@ class Broadcaster:
         if self._replay_size:
             buffer = self._replay.setdefault(event.topic, deque(maxlen=self._replay_size))
             buffer.append((self._monotonic(), stamped))
+        if event.name in STATE_EVENTS:
+            self._state[event.topic] = stamped
         self._published += 1
         for subscription in list(self._subscribers.get(event.topic, ())):
             if not subscription._offer(stamped):
@@ -144,6 +151,31 @@ class Broadcaster:
                         extra={"topics": sorted(subscription.topics), "event_id": stamped.id},
                     )
         return stamped
+
+    def current_state(self, topic: str) -> Event | None:
+        """The latest state event published on ``topic``, if any."""
+        return self._state.get(topic)
+
+    def offer_state(self, event: Event) -> Event | None:
+        """Publish ``event`` as the topic's state unless one is known already (a fresher one from
+        the producer may have arrived while the caller looked it up); None when not published."""
+        if event.topic in self._state:
+            return None
+        return self.publish(event)
+
+    def _first_events(self, topics: frozenset[str], last_event_id: int | None) -> list[Event]:
+        """What a new subscriber is sent before live events: with ``last_event_id`` the buffered
+        events after it, and in any case each topic's state unless the client already has it."""
+        events = [] if last_event_id is None else self._replay_after(topics, last_event_id)
+        sent = {event.id for event in events}
+        states = [
+            state
+            for topic in topics
+            if (state := self._state.get(topic)) is not None
+            and state.id not in sent
+            and (last_event_id is None or state.id > last_event_id)
+        ]
+        return sorted(events + states, key=lambda e: e.id)
 
     def _replay_after(self, topics: Iterable[str], last_event_id: int) -> list[Event]:
         oldest = self._monotonic() - self._replay_seconds
@@ -175,7 +207,8 @@ class Broadcaster:
     async def subscribe(
         self, topics: Iterable[str], last_event_id: int | None = None
     ) -> AsyncIterator[Subscription]:
-        """Listen to exact ``topics``; with ``last_event_id``, buffered newer events come first.
+        """Listen to exact ``topics``; first come the topics' current states and, with
+        ``last_event_id``, the buffered newer events.
 
         Registration and the replay snapshot happen together without an await in between, so
         no event falls between the replay and the live stream, and none arrives twice.
@@ -183,7 +216,7 @@ class Broadcaster:
         wanted = frozenset(topics)
         if not wanted:
             raise ValueError("subscribe to at least one topic")
-        replay = [] if last_event_id is None else self._replay_after(wanted, last_event_id)
+        replay = self._first_events(wanted, last_event_id)
         subscription = Subscription(wanted, replay, self._subscriber_buffer)
         self._active.add(subscription)
         for topic in wanted:

@@ -121,6 +121,14 @@ class Pipeline:
     def publish(self, event: Event) -> Event:
         return self._hub.broadcaster.publish(event)
 
+    def current_state(self, topic: str) -> Event | None:
+        """The latest state event (now playing, idle) on ``topic``; new subscribers get it."""
+        return self._hub.broadcaster.current_state(topic)
+
+    def offer_state(self, event: Event) -> Event | None:
+        """Make ``event`` the topic's state unless the producer published one meanwhile."""
+        return self._hub.broadcaster.offer_state(event)
+
     def liveness(self) -> dict[str, ActorStatus]:
         return self._hub.liveness()
 

@@ -62,10 +62,28 @@ async def test_reconnecting_with_last_event_id_replays_only_newer_events() -> No
 
 async def test_without_last_event_id_nothing_is_replayed() -> None:
     broadcaster = Broadcaster()
-    broadcaster.publish(play("a", 0))
+    broadcaster.publish(Event("a", "job", {"n": 0}))
     async with broadcaster.subscribe(["a"]) as subscription:
-        live = broadcaster.publish(play("a", 1))
+        live = broadcaster.publish(Event("a", "job", {"n": 1}))
         assert await take(subscription, 1) == [live]
+
+
+async def test_a_new_subscriber_gets_each_topics_latest_state_first() -> None:
+    broadcaster = Broadcaster()
+    broadcaster.publish(play("a", 0))
+    state_a = broadcaster.publish(play("a", 1))
+    broadcaster.publish(Event("a", "job", {"n": 2}))  # not a state: not sent
+    state_b = broadcaster.publish(Event("b", "idle", {}))
+    async with broadcaster.subscribe(["a", "b"]) as subscription:
+        live = broadcaster.publish(play("a", 3))
+        assert await take(subscription, 3) == [state_a, state_b, live]
+    assert broadcaster.current_state("a") == live
+    # Offered states never replace one the producer published.
+    assert broadcaster.offer_state(play("a", 9)) is None
+    assert broadcaster.current_state("a") == live
+    offered = broadcaster.offer_state(play("c", 0))
+    assert offered is not None
+    assert broadcaster.current_state("c") == offered
 
 
 async def test_replay_is_bounded_by_count_and_age() -> None:

@@ -177,11 +177,34 @@ async def test_reconnect_with_last_event_id_gets_only_newer_buffered_events(
         assert (await next_event(stream)).id == str(live.id)
 
 
-async def test_malformed_last_event_id_means_live_events_only(served: Served) -> None:
-    served.pipeline.publish(Event("now-playing:u1", "now_playing", {"n": 0}))
+async def test_malformed_last_event_id_means_no_replay(served: Served) -> None:
+    served.pipeline.publish(Event("stats:u1", "stats_updated", {"n": 0}))
     async with served.open("/stream/u1", headers={"Last-Event-ID": "12abc"}) as stream:
         live = served.pipeline.publish(Event("now-playing:u1", "now_playing", {"n": 1}))
         assert (await next_event(stream)).id == str(live.id)
+
+
+async def test_a_new_stream_starts_with_the_current_state(served: Served) -> None:
+    """A subscriber hears what plays now before any change: the latest state event of each of
+    its topics (not older states, not other events), then the live ones."""
+    served.pipeline.publish(Event("now-playing:u1", "now_playing", {"n": 0}))
+    state = served.pipeline.publish(Event("now-playing:u1", "now_playing", {"n": 1}))
+    served.pipeline.publish(Event("stats:u1", "stats_updated", {"days": []}))
+    served.pipeline.publish(Event("now-playing:u2", "idle", {}))  # someone else's
+    async with served.open("/stream/u1") as stream:
+        first = await next_event(stream)
+        live = served.pipeline.publish(Event("now-playing:u1", "idle", {}))
+        after = await next_event(stream)
+    assert (first.event, first.id, json.loads(first.data or "")) == (
+        "now_playing",
+        str(state.id),
+        {"n": 1},
+    )
+    assert (after.event, after.id) == ("idle", str(live.id))
+    # A reconnecting client that already has the state is not sent it again.
+    async with served.open("/stream/u1", headers={"Last-Event-ID": str(live.id)}) as stream:
+        newer = served.pipeline.publish(Event("stats:u1", "stats_updated", {"days": []}))
+        assert (await next_event(stream)).id == str(newer.id)
 
 
 async def test_job_stream_keeps_to_its_job_and_closes_after_finished(served: Served) -> None:
