@@ -46,7 +46,6 @@ BATCH_SIZE = 2_000
 IN_FLIGHT = 2  # batches at the aggregator at once (see _import)
 PROGRESS_TICK = 0.5  # seconds between progress events: a browser hears at least once a second
 QUEUE = 16  # imports waiting their turn; more than that is refused (429)
-STALE_UPLOAD_SECONDS = 3_600
 ANSWER_GRACE = 5.0
 # How long the end of a job (its report and final status) waits for a database that does not
 # answer: at most STOP_PATIENCE while the service stops, FINISH_PATIENCE otherwise.
@@ -327,21 +326,6 @@ async def _produce(batches: Iterator[Batch], send: MemoryObjectSendStream[Batch]
     finally:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(batches.close)  # type: ignore[attr-defined]
-
-
-def remove_stale_uploads(root: Path, now: float, older_than: float = STALE_UPLOAD_SECONDS) -> int:
-    """Upload directories a crash left behind (their jobs were marked failed at start-up)."""
-    removed = 0
-    if not root.is_dir():
-        return 0
-    for child in root.iterdir():
-        try:
-            if now - child.stat().st_mtime > older_than:
-                shutil.rmtree(child, ignore_errors=True)
-                removed += 1
-        except FileNotFoundError:
-            continue
-    return removed
 
 
 async def run(

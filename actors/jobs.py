@@ -34,6 +34,3 @@ class JobControl:
             return False
         scope.cancel()
         return True
-
-    def is_running(self, job_id: str) -> bool:
-        return job_id in self._running

@@ -20,8 +20,3 @@ SCOPES: tuple[str, ...] = (
     "user-read-private",
     "user-read-email",
 )
-
-
-def missing_scopes(granted: str) -> frozenset[str]:
-    """Scopes we need that a token response's space-separated ``scope`` did not grant."""
-    return frozenset(SCOPES) - frozenset(granted.split())

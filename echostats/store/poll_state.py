@@ -71,10 +71,6 @@ class PollState:
         except ConnectionFailure:
             raise StoreUnavailable("the database is unavailable") from None
 
-    async def gaps(self, user_id: str) -> list[Gap]:
-        docs = await self._gaps.find({"user_id": user_id}).sort("from", 1).to_list()
-        return [Gap(d["user_id"], d["from"], d["to"], d["detected_at"]) for d in docs]
-
     async def pollable_users(self) -> list[str]:
         """Users with stored tokens that Spotify has not rejected."""
         try:

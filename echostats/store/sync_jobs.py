@@ -247,6 +247,3 @@ class SyncJobs:
             "total_items_synced": int(by_status.get("completed", {}).get("items", 0)),
             "last_sync_at": last.get("completed_at") if last else None,
         }
-
-    async def for_user(self, user_id: str) -> list[Document]:
-        return await self._c.find({"user_id": user_id}).sort("created_at", -1).to_list()
