@@ -26,7 +26,7 @@ from actors.pipeline import api_call_sink, start_pipeline
 from actors.syncing import SyncConfig, start_syncing
 from actors.timing import REAL_TIME, Timing
 from echostats import __version__
-from echostats.api.auth import AuthContext
+from echostats.api.auth import AuthContext, renew_demo_sign_in
 from echostats.api.demo_history import DemoHistory
 from echostats.api.errors import UnhandledErrorMiddleware, install_error_handlers
 from echostats.api.health import CheckResult, ReadinessCheck
@@ -195,31 +195,6 @@ def create_app(
             )
             app.state.pipeline = pipeline
             metrics.set_collector("pipeline", pipeline_families(pipeline, log_sink))
-            await start_ingestion(
-                hub,
-                active_store,
-                spotify,
-                token_store,
-                poller_config(settings),
-                clock,
-                replica,
-                poll_lag=metrics.poll_lag,
-            )
-            await start_syncing(
-                hub,
-                pipeline,
-                active_store,
-                spotify,
-                _utc_now,
-                SyncConfig(
-                    interval=settings.sync_interval,
-                    max_rate_wait=settings.sync_max_rate_wait,
-                    enrich_budget_per_hour=settings.enrich_budget_per_hour,
-                    enrich_interval=settings.enrich_interval,
-                    instance_id=replica,
-                ),
-            )
-
             demo_history = (
                 DemoHistory(
                     to_spotify,
@@ -245,6 +220,33 @@ def create_app(
                 on_sign_in=pipeline.user_signed_in,
                 now=_utc_now,
             )
+            if settings.demo_mode:  # before polling starts (echostats/api/auth.py says why)
+                await renew_demo_sign_in(app.state.auth)
+            await start_ingestion(
+                hub,
+                active_store,
+                spotify,
+                token_store,
+                poller_config(settings),
+                clock,
+                replica,
+                poll_lag=metrics.poll_lag,
+            )
+            await start_syncing(
+                hub,
+                pipeline,
+                active_store,
+                spotify,
+                _utc_now,
+                SyncConfig(
+                    interval=settings.sync_interval,
+                    max_rate_wait=settings.sync_max_rate_wait,
+                    enrich_budget_per_hour=settings.enrich_budget_per_hour,
+                    enrich_interval=settings.enrich_interval,
+                    instance_id=replica,
+                ),
+            )
+
             app.state.readiness_checks = _readiness_checks(
                 settings, active_store, token_store, pipeline
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ from echostats.api.ratelimit import RateLimiter, client_address
 from echostats.api.timestamps import Timestamp
 from echostats.errors import (
     BadRequest,
+    EchoStatsError,
     NotAuthenticated,
     NotFound,
     SpotifyError,
@@ -28,9 +30,12 @@ from echostats.errors import (
 from echostats.security.sessions import InvalidSession, SessionSigner
 from echostats.settings import Settings
 from echostats.spotify import SpotifyClient
+from echostats.store.database import is_unavailable
 from echostats.store.oauth_states import OAuthStates
 from echostats.store.tokens import EncryptedTokenStore
 from echostats.store.users import Profile, User, Users
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "session"
 DASHBOARD = "/"
@@ -147,6 +152,41 @@ async def _complete_sign_in(auth: AuthContext, code: str, code_verifier: str) ->
     if auth.on_sign_in is not None:
         auth.on_sign_in(user.id)
     return user
+
+
+async def demo_sign_in(auth: AuthContext) -> User:
+    """Sign in the simulator's demo listener through the real OAuth flow, with the server
+    playing the browser's part: the simulator consents and redirects to our callback."""
+    pending = auth.spotify.begin_authorization()
+    await auth.states.remember(pending.state, pending.code_verifier, "demo", auth.now())
+    try:
+        consent = await auth.http.get(pending.url, follow_redirects=False)
+    except httpx.HTTPError:
+        raise SpotifyUnavailable("The Spotify simulator did not answer.") from None
+    query = parse_qs(urlsplit(consent.headers.get("location", "")).query)
+    code, state = query.get("code", [""])[0], query.get("state", [""])[0]
+    if consent.status_code not in {302, 303} or not code or state != pending.state:
+        raise SignInFailed("The Spotify simulator did not consent to the demo sign-in.")
+    consumed = await auth.states.consume(state, auth.now())
+    return await _complete_sign_in(auth, code, consumed.code_verifier)
+
+
+async def renew_demo_sign_in(auth: AuthContext) -> None:
+    """Demo mode, at start: the simulator is a new Spotify at every start and knows none of the
+    tokens an earlier run stored, so a demo listener who signed in before is signed in again
+    before polling starts — otherwise the first refresh is refused and recording stops for good.
+    (A real Spotify keeps its grants across our restarts; this never runs outside demo mode.)"""
+    try:
+        if not await auth.users.all_ids():
+            return  # the first start: the person signs in from the dashboard
+        user = await demo_sign_in(auth)
+    except Exception as exc:
+        if not isinstance(exc, EchoStatsError) and not is_unavailable(exc):
+            raise
+        # The demo still starts; the dashboard's sign-in button mends it.
+        log.warning("the demo listener could not be signed in again", extra={"error": str(exc)})
+        return
+    log.info("demo listener signed in again for the new simulator", extra={"user_id": user.id})
 
 
 # --- routes -------------------------------------------------------------------------------------
@@ -317,20 +357,7 @@ async def demo_login(request: Request, auth: Auth) -> RedirectResponse:
     if not auth.settings.demo_mode:
         raise NotFound("Demo sign-in exists only in demo mode.")
     _limit(request, auth)
-    pending = auth.spotify.begin_authorization()
-    await auth.states.remember(pending.state, pending.code_verifier, "demo", auth.now())
-    # The real OAuth flow, with the server playing the browser's part: the simulator consents
-    # for its demo listener and redirects to our callback with a code.
-    try:
-        consent = await auth.http.get(pending.url, follow_redirects=False)
-    except httpx.HTTPError:
-        raise SpotifyUnavailable("The Spotify simulator did not answer.") from None
-    query = parse_qs(urlsplit(consent.headers.get("location", "")).query)
-    code, state = query.get("code", [""])[0], query.get("state", [""])[0]
-    if consent.status_code not in {302, 303} or not code or state != pending.state:
-        raise SignInFailed("The Spotify simulator did not consent to the demo sign-in.")
-    consumed = await auth.states.consume(state, auth.now())
-    user = await _complete_sign_in(auth, code, consumed.code_verifier)
+    user = await demo_sign_in(auth)
     response = RedirectResponse(DASHBOARD, status_code=303)
     _set_session_cookie(response, auth, user)
     return response
