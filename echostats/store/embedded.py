@@ -227,6 +227,9 @@ class EmbeddedServer:
                     stdout=server_log,
                     stderr=server_log,
                     preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, async-signal-safe
+                    # Its own session: Ctrl+C in the terminal reaches the app alone, which then
+                    # stops the server in order (not killed first, mid-shutdown, and "restarted").
+                    start_new_session=True,
                     cwd=self.data_dir,
                 )
             except OSError as exc:
