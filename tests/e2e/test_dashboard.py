@@ -4,10 +4,14 @@ the embedded store and a real-time simulator: what a person sees is what the API
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import anyio
 import httpx
@@ -158,3 +162,93 @@ async def test_screenshots_of_main_pages(dashboard: Dashboard) -> None:
                 path=str(ARTIFACTS / f"{label}-{name}.png"), full_page=True
             )
     assert len(list(ARTIFACTS.glob("*.png"))) >= 14
+
+
+def _operation(openapi: dict[str, Any], method: str, path: str) -> dict[str, Any] | None:
+    """The OpenAPI operation serving ``method path`` (templated segments match anything)."""
+    for template, operations in openapi["paths"].items():
+        pattern = "^" + re.sub(r"\{[^/]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in operations:
+            operation: dict[str, Any] = operations[method.lower()]
+            return operation
+    return None
+
+
+async def test_every_page_asks_only_what_the_api_declares(dashboard: Dashboard) -> None:
+    """The seam between the pages and the API: every request a page makes goes to a declared
+    operation, with only query parameters that operation declares (an undeclared one is
+    silently ignored by the API: the compare page once sent a_start/b_start and showed the
+    default month as if it were the person's choice), and none is refused."""
+    openapi = (await dashboard.api.get("/api/openapi.json")).json()
+    requests: list[tuple[str, str]] = []
+    failures: list[str] = []
+    page = dashboard.page
+
+    def seen(request: Any) -> None:
+        url = urlsplit(request.url)
+        if url.path.startswith("/api/") and "/stream/" not in url.path:
+            requests.append((request.method, request.url))
+
+    async def answered(response: Any) -> None:
+        path = urlsplit(response.url).path
+        if path.startswith("/api/") and response.status >= 400:
+            failures.append(f"{response.status} {response.request.method} {response.url}")
+
+    page.on("request", seen)
+    page.on("response", answered)
+    top = (await dashboard.api.get("/api/v1/tracks/top", params={"period": "all_time"})).json()
+    artists = (await dashboard.api.get("/api/v1/artists/top", params={"period": "all_time"})).json()
+    visits = [
+        "overview?period=week", "overview?start=2026-01-01&end=2026-01-31", "top?kind=artists",
+        "top?kind=albums&period=all_time&page=2", "history?q=a", "now", "playlists", "library",
+        "recommendations", "compare", "compare?start=2026-01-01&end=2026-01-31"
+        "&compare_start=2025-12-01&compare_end=2025-12-31", "jobs", "logs", "settings",
+    ]  # fmt: skip
+    visits += [f"track/{item['spotify_id']}" for item in top["items"][:1]]
+    visits += [f"artist/{item['spotify_id']}" for item in artists["items"][:1]]
+    for visit in visits:
+        await page.goto(f"{dashboard.url}/#/{visit}")
+        await expect(page.locator("main h1")).to_be_visible()
+        await page.wait_for_load_state("networkidle")
+    assert len(requests) >= len(visits)
+    for method, url in requests:
+        parts = urlsplit(url)
+        operation = _operation(openapi, method, parts.path)
+        assert operation is not None, f"{method} {parts.path} is not an API operation"
+        declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        sent = set(parse_qs(parts.query, keep_blank_values=True))
+        assert sent <= declared, f"{method} {url} sends {sorted(sent - declared)}, undeclared"
+    assert not failures, failures
+
+
+async def test_compare_shows_the_ranges_the_person_picked(dashboard: Dashboard) -> None:
+    """The page's figures are the API's answer for the chosen ranges, not the default month."""
+    page = dashboard.page
+    chosen = {
+        "start": (datetime.now(UTC) - timedelta(days=3)).date().isoformat(),
+        "end": datetime.now(UTC).date().isoformat(),
+        "compare_start": (datetime.now(UTC) - timedelta(days=40)).date().isoformat(),
+        "compare_end": (datetime.now(UTC) - timedelta(days=4)).date().isoformat(),
+    }
+    expected = (await dashboard.api.get("/api/v1/analytics/compare", params=chosen)).json()
+    default = (await dashboard.api.get("/api/v1/analytics/compare")).json()
+    assert expected["range_a"] != default["range_a"]
+    await page.goto(f"{dashboard.url}/#/compare?{urlencode(chosen)}")
+    value = _card_value(page, "Plays B → A")
+    await expect(page.locator(".card", has_text="Plays B → A")).to_be_visible()
+    a, b = expected["a"]["plays"], expected["b"]["plays"]
+    assert (await value).replace(",", "") == f"{b} → {a}"
+    await expect(page.locator("input[name=compare_start]")).to_have_value(chosen["compare_start"])
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "desktop-compare.png"), full_page=True)
+
+
+async def test_api_logs_show_the_success_rate_the_api_gives(dashboard: Dashboard) -> None:
+    """The API gives the rate in percent; the page once multiplied it by 100 ("9940 %")."""
+    stats = (await dashboard.api.get("/api/v1/api-logs/stats")).json()
+    await dashboard.page.goto(f"{dashboard.url}/#/logs")
+    await expect(dashboard.page.locator(".card", has_text="Success rate")).to_be_visible()
+    shown = await _card_value(dashboard.page, "Success rate")
+    assert shown == f"{round(stats['success_rate'], 1):g} %"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await dashboard.page.screenshot(path=str(ARTIFACTS / "desktop-logs-rate.png"))

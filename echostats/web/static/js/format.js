@@ -40,8 +40,16 @@ export function date(iso) {
   return new Intl.DateTimeFormat(undefined, { timeZone: zone, dateStyle: "medium" }).format(new Date(iso));
 }
 
+// A share (0..1) as a percentage.
 export function percent(x) {
   return `${Math.round((x ?? 0) * 1000) / 10} %`;
+}
+
+// A value the API already gives in percent (0..100), e.g. a success rate or a change.
+export function percentValue(x, { signed = false } = {}) {
+  if (x === null || x === undefined) return "–";
+  const rounded = Math.round(x * 10) / 10;
+  return `${signed && rounded > 0 ? "+" : ""}${rounded} %`;
 }
 
 export const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];

@@ -1,5 +1,5 @@
 import { h, append } from "../dom.js";
-import { count, dateTime, percent } from "../format.js";
+import { count, dateTime, percentValue } from "../format.js";
 import { page, card, pager } from "../ui.js";
 
 export async function render(root, ctx) {
@@ -17,7 +17,7 @@ export async function render(root, ctx) {
   append(root, page("API logs",
     h("div", { class: "cards" },
       card("Spotify calls", count(stats.total_calls)),
-      card("Success rate", percent(stats.success_rate)),
+      card("Success rate", percentValue(stats.success_rate)),
       card("Rate limited", count(stats.rate_limit_count)),
       card("Latency", `${Math.round(stats.avg_latency_ms ?? 0)} ms`, `p95 ${Math.round(stats.p95_latency_ms ?? 0)} ms`)),
     form,
