@@ -13,7 +13,7 @@ import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,6 +63,21 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     )
 
 
+# Spotify's front end refuses a PUT or POST that declares no body length (spotify/web-api#1594).
+LENGTH_REQUIRED = HTMLResponse(
+    "<!DOCTYPE html><title>Error 411 (Length Required)!!1</title><p><b>411.</b> That's an "
+    "error.<p>POST requests require a <code>Content-length</code> header.",
+    status_code=411,
+)
+
+
+def _length_required(scope: Scope, path: str) -> bool:
+    if scope["method"] not in ("PUT", "POST") or not path.startswith(API_PREFIX):
+        return False
+    names = {name for name, _ in scope.get("headers", [])}
+    return b"content-length" not in names and b"transfer-encoding" not in names
+
+
 def _user_of(sim: Simulator, scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == b"authorization":
@@ -85,6 +100,10 @@ class Pipeline:
             return
         sim = self.sim
         path: str = scope["path"]
+        if path.startswith(API_PREFIX) and path.endswith("/") and path != "/":
+            # Spotify serves ``/v1/me/`` as ``/v1/me`` (no redirect, no second request).
+            path = path.rstrip("/")
+            scope = {**scope, "path": path, "raw_path": path.encode()}
         user_id = _user_of(sim, scope)
         status = 0
 
@@ -95,6 +114,9 @@ class Pipeline:
             await send(message)
 
         try:
+            if _length_required(scope, path):
+                await LENGTH_REQUIRED(scope, receive, tracking_send)
+                return
             verdict = sim.faults.evaluate(user_id, path)
             if verdict.delay_s:
                 await anyio.sleep(verdict.delay_s)

@@ -42,8 +42,11 @@ def _deviations(names: set[str], prop: str) -> list[Deviation]:
 class Compiler:
     """Turns spec schemas into strict JSON Schemas for one mode (dev or extended quota)."""
 
-    def __init__(self, *, dev_mode: bool) -> None:
+    def __init__(self, *, dev_mode: bool, partial: bool = False) -> None:
         self.dev_mode = dev_mode
+        # A ``fields=`` selection: only what was asked for is present, so nothing is required
+        # (unknown keys and wrong types still fail).
+        self.partial = partial
 
     def compile(self, node: Schema, name: str | None = None) -> Schema:
         if "$ref" in node:
@@ -124,7 +127,7 @@ class Compiler:
         return {
             "type": "object",
             "properties": properties,
-            "required": sorted(required),
+            "required": [] if self.partial else sorted(required),
             "additionalProperties": False,
         }
 

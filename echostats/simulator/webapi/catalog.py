@@ -28,7 +28,7 @@ def _missing() -> ApiError:
     return ApiError(404, "Resource not found")
 
 
-@endpoint()
+@endpoint(app_token=True)
 async def track(ctx: Ctx) -> Response:
     ident = valid_id(ctx.path_param("id"))
     found = ctx.sim.catalog.tracks.get(ident)
@@ -37,7 +37,7 @@ async def track(ctx: Ctx) -> Response:
     return json_response(ctx.shapes.track(found))
 
 
-@endpoint()
+@endpoint(app_token=True)
 async def album(ctx: Ctx) -> Response:
     ident = valid_id(ctx.path_param("id"))
     found = ctx.sim.catalog.albums.get(ident)
@@ -46,7 +46,7 @@ async def album(ctx: Ctx) -> Response:
     return json_response(ctx.shapes.album(found))
 
 
-@endpoint()
+@endpoint(app_token=True)
 async def album_tracks(ctx: Ctx) -> Response:
     ident = valid_id(ctx.path_param("id"))
     found = ctx.sim.catalog.albums.get(ident)
@@ -62,7 +62,7 @@ async def album_tracks(ctx: Ctx) -> Response:
     return json_response(ctx.shapes.paging(items, base, limit, offset, len(found.track_ids)))
 
 
-@endpoint()
+@endpoint(app_token=True)
 async def artist(ctx: Ctx) -> Response:
     ident = valid_id(ctx.path_param("id"))
     found = ctx.sim.catalog.artists.get(ident)
@@ -71,7 +71,7 @@ async def artist(ctx: Ctx) -> Response:
     return json_response(ctx.shapes.artist(found))
 
 
-@endpoint()
+@endpoint(app_token=True)
 async def artist_albums(ctx: Ctx) -> Response:
     ident = valid_id(ctx.path_param("id"))
     found = ctx.sim.catalog.artists.get(ident)
@@ -91,7 +91,7 @@ async def artist_albums(ctx: Ctx) -> Response:
     return json_response(ctx.shapes.paging(items, base, limit, offset, len(albums)))
 
 
-@endpoint()
+@endpoint(app_token=True)
 async def search(ctx: Ctx) -> Response:
     query = ctx.query("q")
     if not query:

@@ -28,7 +28,8 @@ def _find(ctx: Ctx) -> Playlist:
 
 
 def _member(ctx: Ctx, playlist: Playlist) -> bool:
-    return playlist.owner_id == ctx.user.id or ctx.user.id in playlist.collaborators
+    user = ctx.account  # an app token is nobody's
+    return user is not None and (playlist.owner_id == user.id or user.id in playlist.collaborators)
 
 
 def _writable(ctx: Ctx, playlist: Playlist) -> None:
@@ -51,7 +52,7 @@ async def my_playlists(ctx: Ctx) -> Response:
     return json_response(ctx.shapes.paging(items, base, limit, offset, len(ids)))
 
 
-@endpoint()
+@endpoint(app_token=True)
 async def get_playlist(ctx: Ctx) -> Response:
     playlist = _find(ctx)
     # Other users' playlists: metadata only, the ``items`` key is absent (February 2026).
@@ -71,7 +72,7 @@ async def playlist_items(ctx: Ctx) -> Response:
     return json_response(ctx.shapes.paging(rows, base, limit, offset, len(playlist.entries)))
 
 
-@endpoint()
+@endpoint(app_token=True)
 async def playlist_images(ctx: Ctx) -> Response:
     playlist = ctx.sim.catalog.playlists.get(ctx.path_param("playlist_id"))
     if playlist is None:
@@ -152,7 +153,9 @@ def _snapshot(playlist: Playlist, status: int = 200) -> Response:
 async def add_items(ctx: Ctx) -> Response:
     playlist = _find(ctx)
     _writable(ctx, playlist)
-    body = await ctx.json_body()
+    sent = await ctx.json_value()
+    # A bare JSON array is taken as the list of URIs, as Spotify does.
+    body: dict[str, Any] = {"uris": sent} if isinstance(sent, list) else await ctx.json_body()
     ids = _uris_from(ctx, body)
     now = ctx.sim.clock.now()
     entries = [PlaylistEntry(t, now, ctx.user.id) for t in ids]

@@ -1,0 +1,137 @@
+"""Where the simulator used to be more forgiving than Spotify (issue 20), one test per gap.
+
+Every 2xx answer here is also validated against Spotify's OpenAPI spec (``conformance.py``,
+minus the development-mode deviations in ``deviations.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import pytest
+
+from echostats.simulator import Simulator
+
+from .conformance import Compiler, check
+from .conftest import bearer
+
+pytestmark = pytest.mark.anyio
+
+BASIC = "Basic " + base64.b64encode(b"sim-client-id:sim-client-secret").decode()
+
+
+def conforms(sim: Simulator, response: httpx.Response, *, partial: bool = False) -> None:
+    """The answer just received matches the spec (``partial``: a ``fields=`` selection)."""
+    call = sim.calls[-1]
+    assert check(Compiler(dev_mode=True, partial=partial), call.method, call.route, response) == []
+
+
+# --- 9: a trailing slash is served, not redirected -------------------------------------------
+
+
+async def test_a_trailing_slash_is_served_like_spotify(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    h = bearer(sim)
+    response = await client.get("/v1/me/", headers=h)
+    assert response.status_code == 200
+    assert response.json()["id"] == "demo"
+    assert len(sim.calls) == 1  # no redirect, no second request
+    conforms(sim, response)
+    playlists = await client.get("/v1/me/playlists/?limit=2", headers=h)
+    assert playlists.status_code == 200
+    assert len(playlists.json()["items"]) == 2
+
+
+# --- 10: a bare JSON array of URIs is the list of URIs ----------------------------------------
+
+
+async def test_a_bare_json_array_adds_those_items(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    h = bearer(sim)
+    created = await client.post("/v1/me/playlists", headers=h, json={"name": "Bare"})
+    playlist_id = created.json()["id"]
+    uris = [f"spotify:track:{t}" for t in sorted(sim.catalog.tracks)[:2]]
+    added = await client.post(f"/v1/playlists/{playlist_id}/items", headers=h, json=uris)
+    assert added.status_code == 201, added.text
+    conforms(sim, added)
+    items = (await client.get(f"/v1/playlists/{playlist_id}/items", headers=h)).json()["items"]
+    assert [row["item"]["uri"] for row in items] == uris
+    garbled = await client.post(
+        f"/v1/playlists/{playlist_id}/items", headers=h, content=b"[spotify:track"
+    )
+    assert garbled.status_code == 400
+
+
+# --- 11: the token endpoint and the edge refuse like Spotify's --------------------------------
+
+
+async def test_wrong_client_credentials_are_400_invalid_client(
+    client: httpx.AsyncClient,
+) -> None:
+    wrong = "Basic " + base64.b64encode(b"sim-client-id:wrong").decode()
+    form = {"grant_type": "refresh_token", "refresh_token": "x"}
+    response = await client.post("/api/token", data=form, headers={"Authorization": wrong})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "Invalid client secret",
+    }
+
+
+async def test_client_credentials_give_an_app_token_for_the_catalog_only(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    response = await client.post(
+        "/api/token", data={"grant_type": "client_credentials"}, headers={"Authorization": BASIC}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"access_token", "token_type", "expires_in"}  # no refresh token
+    h = {"Authorization": f"Bearer {body['access_token']}"}
+    track = await client.get(f"/v1/tracks/{sorted(sim.catalog.tracks)[0]}", headers=h)
+    assert track.status_code == 200
+    conforms(sim, track)
+    mine = await client.get("/v1/me", headers=h)
+    assert mine.status_code == 401
+    assert mine.json()["error"]["message"] == "Valid user authentication required"
+    assert (await client.get("/v1/me/player/recently-played", headers=h)).status_code == 401
+    # Without a client secret there is nobody to give an app token to.
+    public = await client.post(
+        "/api/token", data={"grant_type": "client_credentials", "client_id": "sim-client-id"}
+    )
+    assert public.status_code == 400
+    assert public.json()["error"] == "invalid_client"
+
+
+async def test_a_put_without_content_length_is_411(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    h = bearer(sim)
+    request = client.build_request("PUT", "/v1/me/player/pause", headers=h)
+    del request.headers["content-length"]
+    response = await client.send(request)
+    assert response.status_code == 411
+    assert "Content-length" in response.text
+    # With a length (httpx sends ``Content-Length: 0``) the command reaches the player.
+    answered = await client.put("/v1/me/player/pause", headers=h)
+    assert answered.status_code == 404  # nothing is playing: no active device
+
+
+async def test_401_answers_carry_a_bearer_challenge(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    missing = await client.get("/v1/me")
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == 'Bearer realm="spotify"'
+    invalid = await client.get("/v1/me", headers={"Authorization": "Bearer nope"})
+    assert invalid.status_code == 401
+    assert invalid.headers["www-authenticate"] == (
+        'Bearer realm="spotify", error="invalid_token", error_description="Invalid access token"'
+    )
+    h = bearer(sim)
+    sim.clock.advance(3600)
+    expired = await client.get("/v1/me", headers=h)
+    assert 'error_description="The access token expired"' in expired.headers["www-authenticate"]
