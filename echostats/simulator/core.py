@@ -41,8 +41,8 @@ class SimulatorConfig:
     default_user: str = "demo"
     # Whether a refresh answer carries a new refresh_token (PKCE grants always rotate).
     refresh_rotation: Literal["always", "never", "seeded"] = "seeded"
-    # 204, or 200 with a short non-JSON text body like Spotify since 2024.
-    player_success: Literal[204, 200] = 204
+    # 200 with a short non-JSON text body like Spotify since 2024 (SPOTIFY.md 2.5), or 204.
+    player_success: Literal[204, 200] = 200
     rate_limit: int | None = None  # accepted requests per rolling 30 s window (None: unlimited)
     quota: int | None = None  # accepted requests per rolling 24 h (None: unlimited)
     history_lag_s: float = 0.0  # delay before a finished play shows in recently-played

@@ -233,6 +233,17 @@ class Player:
             self.order = list(range(len(self.tracks)))
             self.pos = current_index
 
+    def resume_context(self, now: int, device_id: str) -> bool:
+        """Play on from where the last context stopped (it ended or went idle after a track
+        finished): its next track, or its first once it ran out. False when nothing ever played.
+        """
+        if not self.order:
+            return False
+        self.active_device_id = device_id
+        self.pos = (self.pos + 1) % len(self.order)
+        self._start(self.tracks[self.order[self.pos]], now)
+        return True
+
     def resume(self, now: int) -> None:
         self._settle(now)
         self.is_playing = True

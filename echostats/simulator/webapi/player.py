@@ -145,9 +145,14 @@ async def play(ctx: Ctx) -> Response:
     device = _device(ctx, need_active=not wanted)
     context_uri, uris = body.get("context_uri"), body.get("uris")
     if context_uri is None and uris is None:
-        if player.current is None or (player.is_playing and device.id == player.active_device_id):
+        # No body: resume. Playing already (a second play) is refused like on Spotify; an idle
+        # player resumes the last context on the chosen device.
+        if player.is_playing and device.id == player.active_device_id:
             raise _restricted()
-        if device.id != player.active_device_id:
+        if player.current is None:
+            if not player.resume_context(ctx.now_ms, device.id):
+                raise _restricted()
+        elif device.id != player.active_device_id:
             player.transfer(ctx.now_ms, device.id, play=True)
         else:
             player.resume(ctx.now_ms)
