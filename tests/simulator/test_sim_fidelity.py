@@ -135,3 +135,86 @@ async def test_401_answers_carry_a_bearer_challenge(
     sim.clock.advance(3600)
     expired = await client.get("/v1/me", headers=h)
     assert 'error_description="The access token expired"' in expired.headers["www-authenticate"]
+
+
+# --- 2: scopes gate data, not only endpoints -----------------------------------------------
+
+
+async def test_me_shows_private_details_only_with_their_scopes(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    private = {"country", "product", "explicit_content"}
+    bare = await client.get("/v1/me", headers=bearer(sim, scope=""))
+    assert bare.status_code == 200
+    assert not (private | {"email"}) & set(bare.json())
+    conforms(sim, bare)
+    with_private = (
+        await client.get("/v1/me", headers=bearer(sim, scope="user-read-private"))
+    ).json()
+    assert private <= set(with_private)
+    assert "email" not in with_private
+    with_email = (await client.get("/v1/me", headers=bearer(sim, scope="user-read-email"))).json()
+    assert with_email["email"] == "demo@example.com"
+    assert not private & set(with_email)
+
+
+@pytest.mark.parametrize(
+    ("kind", "write_scope", "read_scope"),
+    [
+        ("track", "user-library-modify", "user-library-read"),
+        ("artist", "user-follow-modify", "user-follow-read"),
+        ("playlist", "playlist-modify-public", "playlist-read-private"),
+    ],
+)
+async def test_library_writes_and_checks_need_the_scope_of_each_kind(
+    sim: Simulator, client: httpx.AsyncClient, kind: str, write_scope: str, read_scope: str
+) -> None:
+    other = {
+        "track": sorted(sim.catalog.tracks)[0],
+        "artist": sorted(sim.catalog.artists)[0],
+        "playlist": sim.create_playlist("moa", "Elsewhere").id,
+    }
+    uri = f"spotify:{kind}:{other[kind]}"
+    sim.users["demo"].followed_artists = []
+    every_other = " ".join(
+        s
+        for s in ("user-library-modify", "user-follow-modify", "playlist-modify-public")
+        if s != write_scope
+    )
+    refused = await client.put(f"/v1/me/library?uris={uri}", headers=bearer(sim, scope=every_other))
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == "Insufficient client scope"
+    saved = await client.put(f"/v1/me/library?uris={uri}", headers=bearer(sim, scope=write_scope))
+    assert saved.status_code == 200
+    wrong_read = " ".join(
+        s
+        for s in ("user-library-read", "user-follow-read", "playlist-read-private")
+        if s != read_scope
+    )
+    contains = f"/v1/me/library/contains?uris={uri}"
+    assert (await client.get(contains, headers=bearer(sim, scope=wrong_read))).status_code == 403
+    answer = await client.get(contains, headers=bearer(sim, scope=read_scope))
+    assert answer.json() == [True]
+    conforms(sim, answer)
+
+
+# --- 6: saving a playlist to the library follows it ------------------------------------------
+
+
+async def test_saving_a_playlist_follows_it_and_removing_unfollows(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    h = bearer(sim)
+    playlist = sim.create_playlist("moa", "Found Elsewhere", sorted(sim.catalog.tracks)[:3])
+    uri = f"spotify:playlist:{playlist.id}"
+    contains = f"/v1/me/library/contains?uris={uri}"
+    assert (await client.get(contains, headers=h)).json() == [False]
+    assert (await client.put(f"/v1/me/library?uris={uri}", headers=h)).status_code == 200
+    assert (await client.get(contains, headers=h)).json() == [True]
+    mine = await client.get("/v1/me/playlists?limit=1", headers=h)
+    assert mine.json()["items"][0]["id"] == playlist.id  # newest first
+    conforms(sim, mine)
+    assert (await client.delete(f"/v1/me/library?uris={uri}", headers=h)).status_code == 200
+    assert (await client.get(contains, headers=h)).json() == [False]
+    listed = (await client.get("/v1/me/playlists?limit=50", headers=h)).json()["items"]
+    assert playlist.id not in {p["id"] for p in listed}

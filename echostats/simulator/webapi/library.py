@@ -8,7 +8,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from echostats.simulator.clock import iso_s
-from echostats.simulator.webapi.common import ApiError, Ctx, endpoint, json_response
+from echostats.simulator.webapi.common import (
+    ApiError,
+    Ctx,
+    endpoint,
+    json_response,
+    require_scopes,
+)
 
 READ = "user-library-read"
 MAX_URIS = 40
@@ -78,7 +84,21 @@ async def following(ctx: Ctx) -> Response:
     return json_response(body)
 
 
-def _uris(ctx: Ctx) -> list[tuple[str, str]]:
+# ``/me/library`` takes every kind of URI; each kind needs its own scope (SPOTIFY.md 2.8).
+WRITE_SCOPES = {
+    "artist": "user-follow-modify",
+    "user": "user-follow-modify",
+    "playlist": "playlist-modify-public",
+}
+READ_SCOPES = {
+    "artist": "user-follow-read",
+    "user": "user-follow-read",
+    "playlist": "playlist-read-private",
+}
+LIBRARY_KINDS = ("track", "album", "episode", "show", "audiobook", "artist", "user", "playlist")
+
+
+def _uris(ctx: Ctx, scopes: dict[str, str], default_scope: str) -> list[tuple[str, str]]:
     raw = ctx.query("uris")
     if not raw:
         raise ApiError(400, "Missing required field: uris")
@@ -88,51 +108,62 @@ def _uris(ctx: Ctx) -> list[tuple[str, str]]:
     parsed = []
     for uri in uris:
         parts = uri.split(":")
-        if len(parts) != 3 or parts[0] != "spotify" or not parts[2]:
+        if len(parts) != 3 or parts[0] != "spotify" or parts[1] not in LIBRARY_KINDS:
+            raise ApiError(400, "Invalid Spotify URI")
+        if not parts[2]:
             raise ApiError(400, "Invalid Spotify URI")
         parsed.append((parts[1], parts[2]))
+    require_scopes(tuple(scopes.get(kind, default_scope) for kind, _ in parsed), ctx.scopes)
     return parsed
 
 
 async def _change_library(ctx: Ctx, *, save: bool) -> Response:
     user = ctx.user
+    catalog = ctx.sim.catalog
     now = ctx.sim.clock.now()
-    for kind, ident in _uris(ctx):
+    for kind, ident in _uris(ctx, WRITE_SCOPES, "user-library-modify"):
         # Unknown ids are accepted silently, as on the real endpoint.
-        if kind == "track" and ident in ctx.sim.catalog.tracks:
+        if kind == "track" and ident in catalog.tracks:
             user.saved_tracks = [r for r in user.saved_tracks if r[0] != ident]
             if save:
                 user.saved_tracks.insert(0, (ident, now))
-        elif kind == "album" and ident in ctx.sim.catalog.albums:
+        elif kind == "album" and ident in catalog.albums:
             user.saved_albums = [r for r in user.saved_albums if r[0] != ident]
             if save:
                 user.saved_albums.insert(0, (ident, now))
-        elif kind == "artist" and ident in ctx.sim.catalog.artists:
+        elif kind == "artist" and ident in catalog.artists:
             followed = set(user.followed_artists)
             if save:
                 followed.add(ident)
             else:
                 followed.discard(ident)
             user.followed_artists = sorted(followed)
+        elif kind == "playlist" and ident in catalog.playlists:
+            # Saving a playlist follows it: it shows in /me/playlists, newest first.
+            if ident in user.playlist_ids:
+                user.playlist_ids.remove(ident)
+            if save:
+                user.playlist_ids.insert(0, ident)
     return Response(status_code=200)
 
 
-@endpoint("user-library-modify")
+@endpoint()
 async def save_to_library(ctx: Ctx) -> Response:
     return await _change_library(ctx, save=True)
 
 
-@endpoint("user-library-modify")
+@endpoint()
 async def remove_from_library(ctx: Ctx) -> Response:
     return await _change_library(ctx, save=False)
 
 
-@endpoint(READ)
+@endpoint()
 async def library_contains(ctx: Ctx) -> Response:
     user = ctx.user
+    uris = _uris(ctx, READ_SCOPES, READ)
     saved = {t for t, _ in user.saved_tracks} | {a for a, _ in user.saved_albums}
     saved |= set(user.followed_artists) | set(user.playlist_ids)
-    return json_response([ident in saved for _, ident in _uris(ctx)])
+    return json_response([ident in saved for _, ident in uris])
 
 
 ROUTES = [
