@@ -161,6 +161,7 @@ class Shapes:
             public=playlist.public,
             snapshot_id=playlist.snapshot_id,
             items=ref,
+            primary_color=None,  # undocumented, in real answers (SPOTIFY.md 2.7)
         )
         if not self.dev_mode:
             out["tracks"] = dict(ref)
@@ -180,7 +181,8 @@ class Shapes:
         return out
 
     def playlist_item(self, entry: PlaylistEntry) -> Json:
-        item = self.track(self.catalog.tracks[entry.track_id])
+        # Undocumented flags real rows carry on their item.
+        item = {**self.track(self.catalog.tracks[entry.track_id]), "episode": False, "track": True}
         out: Json = {
             "added_at": iso_s(entry.added_at),
             "added_by": self.user_ref(entry.added_by, named=False),

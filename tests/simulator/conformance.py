@@ -54,6 +54,13 @@ class Compiler:
             return self.compile(_component(ref), ref)
         if "$strict_ref" in node:
             inner = self.compile(_component(node["$strict_ref"]), node["$strict_ref"])
+            if "$extra" in node:  # the component plus keys the spec does not declare
+                extra: Schema = node["$extra"]
+                return {
+                    **inner,
+                    "properties": {**inner["properties"], **extra},
+                    "required": [] if self.partial else sorted({*inner["required"], *extra}),
+                }
             key = node["$wrap"]
             return {
                 "type": "object",

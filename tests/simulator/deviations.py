@@ -26,6 +26,15 @@ class Deviation:
 
 
 DISALLOWS_WRAPPER = {"$strict_ref": "DisallowsObject", "$wrap": "disallows"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+# Real playlist rows carry undocumented ``episode``/``track`` flags on their item.
+ITEM_FLAGS = {"episode": {"type": "boolean"}, "track": {"type": "boolean"}}
+PLAYLIST_ITEM = {
+    "oneOf": [
+        {"$strict_ref": "TrackObject", "$extra": ITEM_FLAGS},
+        {"$strict_ref": "EpisodeObject", "$extra": ITEM_FLAGS},
+    ]
+}
 
 FIELD_DEVIATIONS: tuple[Deviation, ...] = (
     # --- real-world shapes the spec does not model (SPOTIFY.md 4, "spec quirks") -------------
@@ -96,7 +105,27 @@ FIELD_DEVIATIONS: tuple[Deviation, ...] = (
         "primary_color",
         "extra",
         "real playlist rows carry primary_color (probe 2026-10-02, 1.6)",
-        {"type": ["string", "null"]},
+        NULLABLE_STRING,
+    ),
+    *(
+        Deviation(
+            "PlaylistTrackObject",
+            key,
+            "replace",
+            "the item of a real playlist row carries episode/track flags (captured responses)",
+            PLAYLIST_ITEM,
+        )
+        for key in ("item", "track")
+    ),
+    *(
+        Deviation(
+            schema,
+            "primary_color",
+            "extra",
+            "real playlist objects carry primary_color (2.7, seen in real responses)",
+            NULLABLE_STRING,
+        )
+        for schema in ("SimplifiedPlaylistObject", "PlaylistObject")
     ),
     Deviation(
         "PlaylistTrackObject",

@@ -218,3 +218,53 @@ async def test_saving_a_playlist_follows_it_and_removing_unfollows(
     assert (await client.get(contains, headers=h)).json() == [False]
     listed = (await client.get("/v1/me/playlists?limit=50", headers=h)).json()["items"]
     assert playlist.id not in {p["id"] for p in listed}
+
+
+# --- 1: fields= selects, and a stale expression selects nothing --------------------------------
+
+
+async def test_fields_selects_what_was_asked_for(sim: Simulator, client: httpx.AsyncClient) -> None:
+    h = bearer(sim)
+    own = sim.users["demo"].playlist_ids[0]
+    meta = await client.get(f"/v1/playlists/{own}?fields=name,uri,items.total", headers=h)
+    assert set(meta.json()) == {"name", "uri", "items"}
+    assert set(meta.json()["items"]) == {"total"}
+    conforms(sim, meta, partial=True)
+    rows = await client.get(
+        f"/v1/playlists/{own}/items?limit=3&fields=items(added_at,item(name,album(!images)))",
+        headers=h,
+    )
+    assert [set(r) for r in rows.json()["items"]] == [{"added_at", "item"}] * 3
+    album = rows.json()["items"][0]["item"]["album"]
+    assert "images" not in album
+    assert "name" in album
+    assert set(rows.json()["items"][0]["item"]) == {"name", "album"}
+    conforms(sim, rows, partial=True)
+    # ``track`` became ``item`` in February 2026: the old expression selects empty rows.
+    stale = await client.get(
+        f"/v1/playlists/{own}/items?limit=2&fields=items(track(name))", headers=h
+    )
+    assert stale.json() == {"items": [{}, {}]}
+    broken = await client.get(f"/v1/playlists/{own}?fields=items(name", headers=h)
+    assert broken.status_code == 400
+
+
+# --- 8: the undocumented keys real playlist answers carry ----------------------------------------
+
+
+async def test_playlists_carry_primary_color_and_rows_their_item_flags(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    h = bearer(sim)
+    listing = await client.get("/v1/me/playlists", headers=h)
+    assert all("primary_color" in p for p in listing.json()["items"])
+    conforms(sim, listing)
+    own = sim.users["demo"].playlist_ids[0]
+    playlist = await client.get(f"/v1/playlists/{own}", headers=h)
+    assert "primary_color" in playlist.json()
+    row = playlist.json()["items"]["items"][0]
+    assert (row["item"]["track"], row["item"]["episode"]) == (True, False)
+    conforms(sim, playlist)
+    rows = await client.get(f"/v1/playlists/{own}/items", headers=h)
+    assert all(r["item"]["track"] is True for r in rows.json()["items"])
+    conforms(sim, rows)

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
+from echostats.simulator import fields
 from echostats.simulator.catalog import Playlist, PlaylistEntry
 from echostats.simulator.webapi.common import ApiError, Ctx, endpoint, json_response
 
@@ -25,6 +26,18 @@ def _find(ctx: Ctx) -> Playlist:
         # Editorial and algorithmic playlists were withdrawn from dev-mode apps (Nov 2024).
         raise ApiError(404, "Resource not found")
     return playlist
+
+
+def _selected(ctx: Ctx, body: dict[str, Any]) -> Response:
+    """The answer, cut down to the ``fields=`` selection when one was asked for."""
+    expression = ctx.query("fields")
+    if not expression:
+        return json_response(body)
+    try:
+        selection = fields.parse(expression)
+    except fields.FieldsError:
+        raise ApiError(400, "Invalid fields parameter") from None
+    return json_response(selection.apply(body))
 
 
 def _member(ctx: Ctx, playlist: Playlist) -> bool:
@@ -57,7 +70,7 @@ async def get_playlist(ctx: Ctx) -> Response:
     playlist = _find(ctx)
     # Other users' playlists: metadata only, the ``items`` key is absent (February 2026).
     visible = _member(ctx, playlist) or not ctx.sim.config.dev_mode
-    return json_response(ctx.shapes.playlist(playlist, with_items=visible))
+    return _selected(ctx, ctx.shapes.playlist(playlist, with_items=visible))
 
 
 @endpoint(READ_PRIVATE)
@@ -69,7 +82,7 @@ async def playlist_items(ctx: Ctx) -> Response:
     offset = ctx.int_query("offset", 0, 0, 100_000)
     rows = [ctx.shapes.playlist_item(e) for e in playlist.entries[offset : offset + limit]]
     base = f"{ctx.shapes.api_base}/playlists/{playlist.id}/items"
-    return json_response(ctx.shapes.paging(rows, base, limit, offset, len(playlist.entries)))
+    return _selected(ctx, ctx.shapes.paging(rows, base, limit, offset, len(playlist.entries)))
 
 
 @endpoint(app_token=True)
