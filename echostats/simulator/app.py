@@ -20,7 +20,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from echostats.simulator import accounts, privacy
 from echostats.simulator.calls import Call
 from echostats.simulator.faults import API_PREFIX, Verdict
-from echostats.simulator.webapi import catalog, extended, library, me, player, playlists
+from echostats.simulator.webapi import (
+    catalog,
+    extended,
+    library,
+    me,
+    player,
+    playlists,
+    spoken,
+)
 from echostats.simulator.webapi.common import error_response
 
 if TYPE_CHECKING:
@@ -44,6 +52,7 @@ def build_app(sim: Simulator) -> Starlette:
         *library.ROUTES,
         *playlists.ROUTES,
         *catalog.ROUTES,
+        *spoken.ROUTES,
         *extended.ROUTES,
     ]
     app = Starlette(

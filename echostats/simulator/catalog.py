@@ -12,8 +12,9 @@ import hashlib
 from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from echostats.simulator import names
+from echostats.simulator import names, spoken
 
 GENRES = (
     "indie pop",
@@ -122,6 +123,7 @@ class Catalog:
         self.playlists: dict[str, Playlist] = {}
         for _ in range(n_artists):
             self._make_artist()
+        self.spoken = spoken.generate(seed)
 
     # --- generation ----------------------------------------------------------------------
 
@@ -208,12 +210,19 @@ class Catalog:
             for t in self.albums[album_id].track_ids
         ]
 
+    def duration_ms(self, item_id: str) -> int:
+        """Length of a track or podcast episode (the player plays both)."""
+        track = self.tracks.get(item_id)
+        return track.duration_ms if track is not None else self.spoken.episodes[item_id].duration_ms
+
     def tracks_of_context(self, uri: str) -> list[str] | None:
-        """The play order of an album/playlist/artist context, or None for an unknown URI."""
+        """The play order of an album/playlist/artist/show context, or None for an unknown URI."""
         parts = uri.split(":")
         if len(parts) != 3 or parts[0] != "spotify":
             return None
         kind, ident = parts[1], parts[2]
+        if kind == "show" and ident in self.spoken.shows:
+            return list(self.spoken.shows[ident].episode_ids)
         if kind == "album" and ident in self.albums:
             return list(self.albums[ident].track_ids)
         if kind == "playlist" and ident in self.playlists:
@@ -234,4 +243,7 @@ class Catalog:
             pool = {a.id: a.name for a in self.albums.values()}
         elif kind == "playlist":
             pool = {p.id: p.name for p in self.playlists.values() if p.public}
+        elif kind in ("show", "episode", "audiobook"):
+            found: dict[str, Any] = getattr(self.spoken, f"{kind}s")
+            pool = {i: item.name for i, item in found.items()}
         return [i for i, name in pool.items() if all(w in name.lower() for w in words)]

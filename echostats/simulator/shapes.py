@@ -14,6 +14,7 @@ from typing import Any
 from echostats.simulator.catalog import Album, Artist, Catalog, Playlist, PlaylistEntry, Track
 from echostats.simulator.clock import iso_s
 from echostats.simulator.playback import Device
+from echostats.simulator.spoken import Audiobook, Chapter, Episode, Show, Spoken
 
 Json = dict[str, Any]
 MARKETS = ["DE", "FR", "GB", "NL", "SE", "US"]
@@ -28,6 +29,11 @@ class Shapes:
     catalog: Catalog
     dev_mode: bool
     api_base: str  # e.g. "http://127.0.0.1:8765/v1"
+    scopes: frozenset[str] = frozenset()  # the token's: some fields need one
+
+    @property
+    def spoken(self) -> Spoken:
+        return self.catalog.spoken
 
     def _link(self, kind: str, ident: str) -> Json:
         return {
@@ -135,6 +141,112 @@ class Shapes:
         if not self.dev_mode:
             out["popularity"] = track.popularity
         return out
+
+    # --- spoken word (dev mode drops publisher and markets, preview URLs since Nov 2024) ---
+
+    @staticmethod
+    def _about(name: str) -> Json:
+        return {"description": name, "html_description": f"<p>{name}</p>", "languages": ["en"]}
+
+    def simplified_show(self, show: Show) -> Json:
+        out = self._link("show", show.id)
+        out.update(
+            self._about(f"Conversations about {show.name.lower()}."),
+            copyrights=[],
+            explicit=show.explicit,
+            images=self.album_images(show.image_key),
+            is_externally_hosted=False,
+            media_type="audio",
+            name=show.name,
+            total_episodes=len(show.episode_ids),
+        )
+        if not self.dev_mode:
+            out.update(available_markets=MARKETS, publisher=show.publisher)
+        return out
+
+    def show(self, show: Show, *, limit: int = 50) -> Json:
+        out = self.simplified_show(show)
+        rows = [self.episode(self.spoken.episodes[e], full=False) for e in show.episode_ids]
+        href = f"{self.api_base}/shows/{show.id}/episodes"
+        out["episodes"] = self.paging(rows[:limit], href, limit, 0, len(rows))
+        return out
+
+    def _playable(self, kind: str, ident: str, name: str, duration_ms: int, date: str) -> Json:
+        out = self._link(kind, ident)
+        out.update(
+            self._about(name),
+            duration_ms=duration_ms,
+            is_playable=True,
+            name=name,
+            release_date=date,
+            release_date_precision="day",
+        )
+        if "user-read-playback-position" in self.scopes:
+            out["resume_point"] = {"fully_played": False, "resume_position_ms": 0}
+        if not self.dev_mode:
+            out["audio_preview_url"] = None
+        return out
+
+    def episode(self, episode: Episode, *, full: bool = True) -> Json:
+        show = self.spoken.shows[episode.show_id]
+        out = self._playable(
+            "episode", episode.id, episode.name, episode.duration_ms, episode.release_date
+        )
+        out.update(
+            explicit=episode.explicit,
+            images=self.album_images(show.image_key),
+            is_externally_hosted=False,
+        )
+        if full:
+            out["show"] = self.simplified_show(show)
+        return out
+
+    def audiobook(self, book: Audiobook, *, full: bool = True, limit: int = 50) -> Json:
+        out = self._link("audiobook", book.id)
+        out.update(
+            self._about(f"{book.name}, by {book.author}."),
+            authors=[{"name": book.author}],
+            copyrights=[{"text": f"(C) {book.release_date[:4]} {book.publisher}", "type": "C"}],
+            edition="Unabridged",
+            explicit=False,
+            images=self.album_images(book.image_key),
+            media_type="audio",
+            name=book.name,
+            narrators=[{"name": book.narrator}],
+            total_chapters=len(book.chapter_ids),
+        )
+        if not self.dev_mode:
+            out.update(available_markets=MARKETS, publisher=book.publisher)
+        if full:
+            rows = [self.chapter(self.spoken.chapters[c], full=False) for c in book.chapter_ids]
+            href = f"{self.api_base}/audiobooks/{book.id}/chapters"
+            out["chapters"] = self.paging(rows[:limit], href, limit, 0, len(rows))
+        return out
+
+    def chapter(self, chapter: Chapter, *, full: bool = True) -> Json:
+        book = self.spoken.audiobooks[chapter.audiobook_id]
+        # Chapters are episodes on the wire (the spec's ``type`` enum); only the href differs.
+        out = self._playable(
+            "episode", chapter.id, chapter.name, chapter.duration_ms, book.release_date
+        )
+        out.update(
+            chapter_number=chapter.number,
+            explicit=False,
+            href=f"{self.api_base}/chapters/{chapter.id}",
+            images=self.album_images(book.image_key),
+        )
+        if not self.dev_mode:
+            out["available_markets"] = MARKETS
+        if full:
+            out["audiobook"] = self.audiobook(book, full=False)
+        return out
+
+    def playable(self, item_id: str) -> Json:
+        """What the player has on: a track or a podcast episode."""
+        track = self.catalog.tracks.get(item_id)
+        return (
+            self.track(track) if track is not None else self.episode(self.spoken.episodes[item_id])
+        )
 
     # --- users and playlists -------------------------------------------------------------
 

@@ -40,6 +40,9 @@ class SimUser:
     saved_tracks: list[tuple[str, datetime]] = field(default_factory=list)
     saved_albums: list[tuple[str, datetime]] = field(default_factory=list)
     followed_artists: list[str] = field(default_factory=list)
+    saved_shows: list[tuple[str, datetime]] = field(default_factory=list)
+    saved_episodes: list[tuple[str, datetime]] = field(default_factory=list)
+    saved_audiobooks: list[tuple[str, datetime]] = field(default_factory=list)
     playlist_ids: list[str] = field(default_factory=list)
     played: list[Play] = field(default_factory=list)
     history: list[Play] = field(default_factory=list)
@@ -93,7 +96,7 @@ class World:
             display_name=display_name or user_id,
             premium=premium,
             player=Player(
-                durations=lambda t: catalog.tracks[t].duration_ms,
+                durations=catalog.duration_ms,
                 record=lambda _play: None,  # replaced below, once the user exists
                 rng=names.seeded(f"shuffle:{self.seed}:{user_id}"),
                 devices=devices,
@@ -105,6 +108,7 @@ class World:
         )
         user.player.record = user.record
         self._furnish(user, rng, now_ms)
+        self._furnish_spoken(user, names.seeded(f"spoken:{self.seed}:{user_id}"), now_ms)
         self.users[user_id] = user
         return user
 
@@ -181,6 +185,20 @@ class World:
             rng=rng,
             follower=user,
         )
+
+    def _furnish_spoken(self, user: SimUser, rng: random.Random, now_ms: int) -> None:
+        """A couple of saved podcasts, episodes and an audiobook (their own RNG, so the music
+        library is what it was before they existed)."""
+        spoken, now = self.catalog.spoken, from_ms(now_ms)
+
+        def saved(ids: list[str], k: int) -> list[tuple[str, datetime]]:
+            ages = sorted(rng.randint(60, 365 * 86_400) for _ in range(k))
+            picks = rng.sample(ids, k)
+            return [(i, now - timedelta(seconds=a)) for i, a in zip(picks, ages, strict=True)]
+
+        user.saved_shows = saved(sorted(spoken.shows), 2)
+        user.saved_episodes = saved(sorted(spoken.episodes), 3)
+        user.saved_audiobooks = saved(sorted(spoken.audiobooks), 1)
 
     def create_playlist(
         self,

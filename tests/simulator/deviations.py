@@ -178,6 +178,20 @@ FIELD_DEVIATIONS: tuple[Deviation, ...] = (
         "optional",
         "album_group removed in dev mode (1.4)",
     ),
+    *(
+        Deviation(schema, name, "optional", f"{what} {name} removed in dev mode (1.4)")
+        for schema, what in (("ShowBase", "show"), ("AudiobookBase", "audiobook"))
+        for name in ("available_markets", "publisher")
+    ),
+    *(
+        Deviation(
+            schema,
+            "audio_preview_url",
+            "optional",
+            "preview URLs withdrawn from dev-mode apps (November 2024, 1.1)",
+        )
+        for schema in ("EpisodeBase", "ChapterBase")
+    ),
     Deviation(
         "AlbumObject",
         "genres",
@@ -200,6 +214,19 @@ FIELD_DEVIATIONS: tuple[Deviation, ...] = (
         "SimplifiedTrackObject", "restrictions", "optional", "present only for restricted tracks"
     ),
     Deviation("AlbumBase", "restrictions", "optional", "present only for restricted albums"),
+    *(
+        Deviation(schema, "restrictions", "optional", "present only for restricted items")
+        for schema in ("EpisodeBase", "ChapterBase")
+    ),
+    *(
+        Deviation(
+            schema,
+            "resume_point",
+            "optional",
+            "present only with the user-read-playback-position scope",
+        )
+        for schema in ("EpisodeBase", "ChapterBase")
+    ),
     Deviation(
         "ExternalIdObject", "*", "optional", "tracks carry isrc, albums upc; never all three"
     ),

@@ -268,3 +268,44 @@ async def test_playlists_carry_primary_color_and_rows_their_item_flags(
     rows = await client.get(f"/v1/playlists/{own}/items", headers=h)
     assert all(r["item"]["track"] is True for r in rows.json()["items"])
     conforms(sim, rows)
+
+
+# --- 7: shows, episodes, audiobooks and chapters by id -----------------------------------------
+
+
+async def test_spoken_word_is_served_by_id_and_saved_in_the_library(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    h = bearer(sim)
+    spoken = sim.catalog.spoken
+    show = sorted(spoken.shows.values(), key=lambda s: s.id)[0]
+    book = sorted(spoken.audiobooks.values(), key=lambda b: b.id)[0]
+    answers = {
+        "show": await client.get(f"/v1/shows/{show.id}", headers=h),
+        "episodes": await client.get(f"/v1/shows/{show.id}/episodes?limit=1", headers=h),
+        "episode": await client.get(f"/v1/episodes/{show.episode_ids[0]}", headers=h),
+        "audiobook": await client.get(f"/v1/audiobooks/{book.id}", headers=h),
+        "chapters": await client.get(f"/v1/audiobooks/{book.id}/chapters", headers=h),
+        "chapter": await client.get(f"/v1/chapters/{book.chapter_ids[0]}", headers=h),
+    }
+    assert {k: r.status_code for k, r in answers.items()} == dict.fromkeys(answers, 200)
+    assert answers["show"].json()["name"] == show.name
+    assert "publisher" not in answers["show"].json()  # removed for dev-mode apps
+    assert answers["episodes"].json()["total"] == len(show.episode_ids)
+    assert answers["episode"].json()["show"]["id"] == show.id
+    assert answers["chapter"].json()["audiobook"]["id"] == book.id
+    for url in ("/v1/shows/{}", "/v1/episodes/{}", "/v1/audiobooks/{}", "/v1/chapters/{}"):
+        assert (await client.get(url.format("0" * 22), headers=h)).status_code == 404
+    uris = f"spotify:show:{show.id},spotify:audiobook:{book.id}"
+    sim.users["demo"].saved_shows.clear()
+    sim.users["demo"].saved_audiobooks.clear()
+    assert (await client.put(f"/v1/me/library?uris={uris}", headers=h)).status_code == 200
+    shows = await client.get("/v1/me/shows", headers=h)
+    assert [r["show"]["id"] for r in shows.json()["items"]] == [show.id]
+    conforms(sim, shows)
+    books = await client.get("/v1/me/audiobooks", headers=h)
+    assert books.status_code == 200  # was 405
+    assert [r["audiobook"]["id"] for r in books.json()["items"]] == [book.id]
+    conforms(sim, books)
+    contains = await client.get(f"/v1/me/library/contains?uris={uris}", headers=h)
+    assert contains.json() == [True, True]

@@ -153,7 +153,7 @@ def endpoint(
                 if isinstance(user, Response):
                     return user
                 require_scopes(scopes, granted)
-                shapes = Shapes(sim.catalog, sim.config.dev_mode, api_base(request, sim))
+                shapes = Shapes(sim.catalog, sim.config.dev_mode, api_base(request, sim), granted)
                 return await handler(Ctx(request, sim, user, now_ms, shapes, granted))
             except ApiError as exc:
                 return error_response(exc.status, exc.message, exc.reason, exc.headers)
