@@ -13,6 +13,7 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote_plus
 
 from echostats.simulator import names, spoken
 
@@ -75,11 +76,36 @@ class Track:
     popularity: int
 
 
+@dataclass(frozen=True)
+class LocalFile:
+    """A file from the owner's computer added to a playlist: no Spotify id, only names."""
+
+    artist: str
+    album: str
+    title: str
+    duration_ms: int
+
+    @property
+    def uri(self) -> str:
+        parts = (self.artist, self.album, self.title)
+        return (
+            "spotify:local:"
+            + ":".join(quote_plus(p) for p in parts)
+            + f":{self.duration_ms // 1000}"
+        )
+
+
 @dataclass
 class PlaylistEntry:
-    track_id: str
-    added_at: datetime
-    added_by: str
+    track_id: str  # a track or podcast episode ("" for a local file)
+    added_at: datetime | None  # None (and added_by None) in very old playlists
+    added_by: str | None
+    local: LocalFile | None = None
+    unavailable: bool = False  # gone from the catalog: Spotify sends the row with item null
+
+    @property
+    def playable(self) -> bool:
+        return self.local is None and not self.unavailable
 
 
 @dataclass
@@ -226,7 +252,7 @@ class Catalog:
         if kind == "album" and ident in self.albums:
             return list(self.albums[ident].track_ids)
         if kind == "playlist" and ident in self.playlists:
-            return [e.track_id for e in self.playlists[ident].entries]
+            return [e.track_id for e in self.playlists[ident].entries if e.playable]
         if kind == "artist" and ident in self.artists:
             return self.artist_tracks(ident)[:10]
         return None

@@ -47,6 +47,9 @@ class SimulatorConfig:
     quota: int | None = None  # accepted requests per rolling 24 h (None: unlimited)
     history_lag_s: float = 0.0  # delay before a finished play shows in recently-played
     hang_seconds: float = 3600.0  # how long a ``timeout`` fault holds the request
+    # Real-world oddities: a local file, an unavailable and a very old row in a playlist, null
+    # rows among playlist search results, podcasts in autoplay, adverts for free accounts.
+    oddities: bool = False
     start: datetime | None = None  # stepped mode start (default 2026-10-01T12:00Z)
     api_base_url: str | None = None  # base of ``href``/``next`` links (default: the request's)
     n_artists: int = 80
@@ -57,7 +60,9 @@ class Simulator:
         self.config = config or SimulatorConfig()
         self.clock = Clock(realtime=self.config.realtime, start=self.config.start)
         self.catalog = Catalog(self.config.seed, n_artists=self.config.n_artists)
-        self.world = World(self.catalog, self.config.seed, self.clock.now_ms())
+        self.world = World(
+            self.catalog, self.config.seed, self.clock.now_ms(), oddities=self.config.oddities
+        )
         self.tokens = TokenStore(self.config.seed, self.config.refresh_rotation)
         self.faults = Faults(self.clock, self.tokens, self.world)
         self.limits = Limits(self.config.rate_limit, self.config.quota)

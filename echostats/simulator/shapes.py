@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from echostats.simulator.catalog import Album, Artist, Catalog, Playlist, PlaylistEntry, Track
+from echostats.simulator.catalog import (
+    Album,
+    Artist,
+    Catalog,
+    LocalFile,
+    Playlist,
+    PlaylistEntry,
+    Track,
+)
 from echostats.simulator.clock import iso_s
 from echostats.simulator.playback import Device
 from echostats.simulator.spoken import Audiobook, Chapter, Episode, Show, Spoken
@@ -293,12 +301,17 @@ class Shapes:
         return out
 
     def playlist_item(self, entry: PlaylistEntry) -> Json:
-        # Undocumented flags real rows carry on their item.
-        item = {**self.track(self.catalog.tracks[entry.track_id]), "episode": False, "track": True}
+        item: Json | None = None
+        if entry.local is not None:
+            item = {**self.local_track(entry.local), "episode": False, "track": True}
+        elif not entry.unavailable:
+            episode = entry.track_id in self.spoken.episodes
+            # Undocumented flags real rows carry on their item.
+            item = {**self.playable(entry.track_id), "episode": episode, "track": not episode}
         out: Json = {
-            "added_at": iso_s(entry.added_at),
-            "added_by": self.user_ref(entry.added_by, named=False),
-            "is_local": False,
+            "added_at": iso_s(entry.added_at) if entry.added_at is not None else None,
+            "added_by": self.user_ref(entry.added_by, named=False) if entry.added_by else None,
+            "is_local": entry.local is not None,
             "item": item,
             # Undocumented keys the real rows carry (probe 2026-10-02).
             "primary_color": None,
@@ -307,6 +320,34 @@ class Shapes:
         if not self.dev_mode:
             out["track"] = item
         return out
+
+    @staticmethod
+    def local_track(local: LocalFile) -> Json:
+        """A local file as the Web API shows it: names only, every id and link null."""
+        nothing: Json = {"external_urls": {}, "href": None, "id": None, "uri": None}
+        return {
+            **nothing,
+            "album": {
+                **nothing,
+                "album_type": None,
+                "artists": [],
+                "images": [],
+                "name": local.album,
+                "release_date": None,
+                "release_date_precision": None,
+                "type": "album",
+            },
+            "artists": [{**nothing, "name": local.artist, "type": "artist"}],
+            "disc_number": 0,
+            "duration_ms": local.duration_ms,
+            "explicit": False,
+            "external_ids": {},
+            "is_local": True,
+            "name": local.title,
+            "track_number": 0,
+            "type": "track",
+            "uri": local.uri,
+        }
 
     # --- player --------------------------------------------------------------------------
 

@@ -52,8 +52,18 @@ class Compiler:
         if "$ref" in node:
             ref = str(node["$ref"]).rsplit("/", 1)[-1]
             return self.compile(_component(ref), ref)
+        if "$literal" in node:  # a JSON Schema written out in deviations.py
+            literal: Schema = node["$literal"]
+            return literal
         if "$strict_ref" in node:
             inner = self.compile(_component(node["$strict_ref"]), node["$strict_ref"])
+            if node.get("$null_items"):
+                items = inner["properties"]["items"]
+                inner["properties"]["items"] = {
+                    "type": "array",
+                    "items": {"anyOf": [items["items"], {"type": "null"}]},
+                }
+                return inner
             if "$extra" in node:  # the component plus keys the spec does not declare
                 extra: Schema = node["$extra"]
                 return {

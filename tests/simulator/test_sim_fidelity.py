@@ -7,14 +7,15 @@ minus the development-mode deviations in ``deviations.py``).
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from echostats.simulator import Simulator
+from echostats.simulator import Simulator, SimulatorConfig, export
 
 from .conformance import Compiler, check
-from .conftest import bearer
+from .conftest import BASE_URL, bearer
 
 pytestmark = pytest.mark.anyio
 
@@ -309,3 +310,117 @@ async def test_spoken_word_is_served_by_id_and_saved_in_the_library(
     conforms(sim, books)
     contains = await client.get(f"/v1/me/library/contains?uris={uris}", headers=h)
     assert contains.json() == [True, True]
+
+
+# --- 5: the edge data real accounts produce ----------------------------------------------------
+
+
+@pytest.fixture
+async def odd() -> AsyncIterator[tuple[Simulator, httpx.AsyncClient]]:
+    """A simulator with the real world's oddities on (as demo mode runs it)."""
+    sim = Simulator(SimulatorConfig(seed=42, oddities=True))
+    transport = httpx.ASGITransport(app=sim.app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        yield sim, http
+
+
+async def test_playlists_hold_a_local_file_an_unavailable_and_a_very_old_row(
+    odd: tuple[Simulator, httpx.AsyncClient],
+) -> None:
+    sim, client = odd
+    h = bearer(sim)
+    demo = sim.users["demo"]
+    biggest = max(
+        (sim.catalog.playlists[p] for p in demo.playlist_ids if p in sim.catalog.playlists),
+        key=lambda p: len(p.entries) if p.owner_id == "demo" else 0,
+    )
+    rows = await client.get(f"/v1/playlists/{biggest.id}/items?limit=10", headers=h)
+    conforms(sim, rows)
+    items = rows.json()["items"]
+    assert (items[0]["added_at"], items[0]["added_by"]) == (None, None)
+    local = items[2]
+    assert local["is_local"] is True
+    assert local["item"]["id"] is None
+    assert local["item"]["uri"].startswith("spotify:local:")
+    assert items[5]["item"] is None
+    assert sum(1 for r in items if r["item"] is not None and r["item"]["id"]) == 8
+    # The player skips what cannot be played.
+    context = sim.catalog.tracks_of_context(f"spotify:playlist:{biggest.id}")
+    assert context is not None
+    assert len(context) == len(biggest.entries) - 2
+
+
+async def test_playlist_search_results_carry_null_rows(
+    odd: tuple[Simulator, httpx.AsyncClient],
+) -> None:
+    sim, client = odd
+    response = await client.get("/v1/search?q=a&type=playlist,track&limit=5", headers=bearer(sim))
+    assert response.status_code == 200
+    conforms(sim, response)
+    playlists = response.json()["playlists"]["items"]
+    assert None in playlists
+    assert None not in response.json()["tracks"]["items"]
+
+
+async def test_an_episode_plays_queues_and_stays_out_of_recently_played(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    h = bearer(sim)
+    show = sorted(sim.catalog.spoken.shows.values(), key=lambda s: s.id)[0]
+    first, second = show.episode_ids[:2]
+    device = sim.users["demo"].devices[0].id
+    body = {"uris": [f"spotify:episode:{first}"]}
+    assert (
+        await client.put(f"/v1/me/player/play?device_id={device}", json=body, headers=h)
+    ).status_code == 200
+    queued = await client.post(f"/v1/me/player/queue?uri=spotify:episode:{second}", headers=h)
+    assert queued.status_code == 200  # was 400 "Invalid track uri"
+    with_episodes = await client.get(
+        "/v1/me/player/currently-playing?additional_types=track,episode", headers=h
+    )
+    conforms(sim, with_episodes)
+    assert with_episodes.json()["currently_playing_type"] == "episode"
+    assert with_episodes.json()["item"]["show"]["id"] == show.id
+    tracks_only = await client.get("/v1/me/player/currently-playing", headers=h)
+    conforms(sim, tracks_only)
+    assert (tracks_only.json()["currently_playing_type"], tracks_only.json()["item"]) == (
+        "episode",
+        None,
+    )
+    queue = await client.get("/v1/me/player/queue", headers=h)
+    conforms(sim, queue)
+    assert queue.json()["queue"][0]["id"] == second
+    sim.clock.advance(sim.catalog.spoken.episodes[first].duration_ms / 1000 + 1)
+    played = sim.users["demo"].played[-1]
+    assert played.track_id == first
+    # The privacy export has it as a podcast row.
+    (row,) = export.rows([played], sim.catalog, export.Listening("SE", {}, 2026))
+    assert (row["spotify_episode_uri"], row["spotify_track_uri"]) == (
+        f"spotify:episode:{first}",
+        None,
+    )
+    recent = (await client.get("/v1/me/player/recently-played", headers=h)).json()
+    assert recent["items"] == []  # recently-played lists no episodes
+
+
+async def test_free_accounts_hear_adverts_between_tracks(
+    odd: tuple[Simulator, httpx.AsyncClient],
+) -> None:
+    sim, client = odd
+    sim.add_user("frank", premium=False)
+    sim.listen("frank", sorted(sim.catalog.tracks)[:40])
+    seen: set[str] = set()
+    for _ in range(40):
+        state = await client.get("/v1/me/player", headers=bearer(sim, "frank"))
+        if state.status_code == 204:
+            break
+        conforms(sim, state)
+        body = state.json()
+        seen.add(body["currently_playing_type"])
+        if body["currently_playing_type"] == "ad":
+            assert body["item"] is None
+        end = sim.users["frank"].player.end_ms()
+        assert end is not None
+        sim.clock.advance((end - sim.clock.now_ms()) / 1000 + 1)  # just into what comes next
+    assert {"ad", "track"} <= seen
+    assert all(p.track_id in sim.catalog.tracks for p in sim.users["frank"].played)

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 from starlette.routing import Route
 
+from echostats.simulator.shapes import Json
 from echostats.simulator.webapi.common import ApiError, Ctx, endpoint, json_response
 
 BASE62_ID = re.compile(r"^[0-9A-Za-z]{22}$")
@@ -107,6 +108,7 @@ async def search(ctx: Ctx) -> Response:
     catalog, shapes = ctx.sim.catalog, ctx.shapes
     body = {}
     for kind in kinds:
+        items: list[Json | None]
         ids = catalog.search(kind, query)
         window = ids[offset : offset + limit]
         if kind == "track":
@@ -117,8 +119,15 @@ async def search(ctx: Ctx) -> Response:
             items = [shapes.simplified_album(catalog.albums[i]) for i in window]
         elif kind == "playlist":
             items = [shapes.simplified_playlist(catalog.playlists[i]) for i in window]
+            if ctx.sim.config.oddities and len(items) > 1:
+                items[1] = None  # real playlist results carry null rows (SPOTIFY.md 1.6)
+        elif kind == "show":
+            items = [shapes.simplified_show(catalog.spoken.shows[i]) for i in window]
+        elif kind == "episode":
+            items = [shapes.episode(catalog.spoken.episodes[i], full=False) for i in window]
         else:
-            items = []
+            books = catalog.spoken.audiobooks
+            items = [shapes.audiobook(books[i], full=False) for i in window]
         base = f"{shapes.api_base}/search?{urlencode({'q': query, 'type': kind})}"
         body[f"{kind}s"] = shapes.paging(items, base, limit, offset, len(ids))
     return json_response(body)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from echostats.simulator import names
-from echostats.simulator.playback import Device, Player
+from echostats.simulator.playback import AD, Device, Player
 from echostats.simulator.webapi.common import ApiError, Ctx, endpoint, json_response
 
 READ_STATE = "user-read-playback-state"
@@ -34,17 +35,31 @@ def _disallows(player: Player) -> dict[str, bool]:
 
 def _playing(ctx: Ctx) -> dict[str, Any] | None:
     player = ctx.user.player
-    if player.current is None or player.active_device is None:
+    current = player.current
+    if current is None or player.active_device is None:
         return None
+    kind = (
+        "ad"
+        if current == AD
+        else "episode"
+        if current in ctx.sim.catalog.spoken.episodes
+        else "track"
+    )
+    # An episode is shown only to a client that asks for episodes; an advert never has an item.
+    shown = kind == "track" or (kind == "episode" and "episode" in _additional_types(ctx))
     return {
         "timestamp": player.changed_ms,
         "context": ctx.shapes.context(player.context_uri),
         "progress_ms": player.progress_at(ctx.now_ms),
-        "item": ctx.shapes.track(ctx.sim.catalog.tracks[player.current]),
-        "currently_playing_type": "track",
+        "item": ctx.shapes.playable(current) if shown else None,
+        "currently_playing_type": kind,
         "actions": {"disallows": _disallows(player)},
         "is_playing": player.is_playing,
     }
+
+
+def _additional_types(ctx: Ctx) -> set[str]:
+    return set((ctx.query("additional_types") or "").split(","))
 
 
 @endpoint(READ_CURRENT)
@@ -80,13 +95,13 @@ async def devices(ctx: Ctx) -> Response:
 @endpoint(READ_CURRENT, READ_STATE)
 async def queue(ctx: Ctx) -> Response:
     player = ctx.user.player
-    tracks = ctx.sim.catalog.tracks
     if player.current is None:
         return json_response({"currently_playing": None, "queue": []})
+    current = None if player.current == AD else ctx.shapes.playable(player.current)
     return json_response(
         {
-            "currently_playing": ctx.shapes.track(tracks[player.current]),
-            "queue": [ctx.shapes.track(tracks[t]) for t in player.upcoming()],
+            "currently_playing": current,
+            "queue": [ctx.shapes.playable(t) for t in player.upcoming()],
         }
     )
 
@@ -127,12 +142,11 @@ def _restricted() -> ApiError:
 
 
 def _track_id(ctx: Ctx, uri: object) -> str:
+    """The id of a track or podcast episode URI (the player plays both)."""
+    catalog = ctx.sim.catalog
+    known: dict[str, Container[str]] = {"track": catalog.tracks, "episode": catalog.spoken.episodes}
     parts = uri.split(":") if isinstance(uri, str) else []
-    if (
-        len(parts) != 3
-        or parts[:2] != ["spotify", "track"]
-        or parts[2] not in ctx.sim.catalog.tracks
-    ):
+    if len(parts) != 3 or parts[0] != "spotify" or parts[2] not in known.get(parts[1], ()):
         raise ApiError(400, f"Invalid track uri: {uri}")
     return parts[2]
 
