@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from starlette.applications import Starlette
 
@@ -26,6 +26,14 @@ DEFAULT_REDIRECT_URIS = (
     "http://[::1]/api/v1/auth/callback",
     "http://127.0.0.1/callback",
 )
+
+
+# Spotify as it behaves, for demo mode and the end-to-end tests (``SimulatorConfig.realistic``).
+# Spotify publishes no numbers: live polling and a sign-in sync stay far below this rolling
+# 30 s limit, a burst of catalog lookups meets it.
+REALISTIC_RATE_LIMIT = 100
+REALISTIC_QUOTA = 50_000  # per rolling 24 h; a day of demo use stays below it
+REALISTIC_HISTORY_LAG_S = 5.0  # a finished play shows in recently-played a few seconds later
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,19 @@ class SimulatorConfig:
     start: datetime | None = None  # stepped mode start (default 2026-10-01T12:00Z)
     api_base_url: str | None = None  # base of ``href``/``next`` links (default: the request's)
     n_artists: int = 80
+
+    @classmethod
+    def realistic(cls, **changes: Any) -> SimulatorConfig:
+        """Throttling, a recently-played lag, 200-with-body player answers and the real
+        world's oddities, as Spotify has them; ``changes`` set any other field."""
+        values: dict[str, Any] = {
+            "rate_limit": REALISTIC_RATE_LIMIT,
+            "quota": REALISTIC_QUOTA,
+            "history_lag_s": REALISTIC_HISTORY_LAG_S,
+            "player_success": 200,
+            "oddities": True,
+        }
+        return cls(**{**values, **changes})
 
 
 class Simulator:

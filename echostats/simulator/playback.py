@@ -84,6 +84,7 @@ class Player:
     # Whether a finished play of an item can show in recently-played (episodes do not).
     listed: Callable[[str], bool] = lambda _item: True
     ad_chance: float = 0.0  # chance of an advert after a track ends by itself
+    adverts: int = 0  # how many were played (ground truth for tests)
     active_device_id: str | None = None
     context_uri: str | None = None
     tracks: list[str] = field(default_factory=list)
@@ -224,6 +225,7 @@ class Player:
             and self.rng.random() < self.ad_chance
         ):
             self._start(AD, now)  # a break between two tracks
+            self.adverts += 1
         else:
             self._advance(now)
 

@@ -423,4 +423,5 @@ async def test_free_accounts_hear_adverts_between_tracks(
         assert end is not None
         sim.clock.advance((end - sim.clock.now_ms()) / 1000 + 1)  # just into what comes next
     assert {"ad", "track"} <= seen
+    assert sim.users["frank"].player.adverts > 0
     assert all(p.track_id in sim.catalog.tracks for p in sim.users["frank"].played)
