@@ -5,21 +5,23 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from echostats.simulator import Device, Simulator, SimulatorConfig
+from echostats.simulator import Album, Device, Simulator, SimulatorConfig
 
 from .conftest import BASE_URL, bearer
 
 pytestmark = pytest.mark.anyio
 
 
+def saved_album_of_three(sim: Simulator) -> Album:
+    """One of the demo listener's saved albums with at least three tracks."""
+    saved = (sim.catalog.albums[a] for a, _ in sim.users["demo"].saved_albums)
+    return next(album for album in saved if len(album.track_ids) >= 3)
+
+
 async def test_commands_drive_the_player(sim: Simulator, client: httpx.AsyncClient) -> None:
     h = bearer(sim)
     demo = sim.users["demo"]
-    album = next(
-        sim.catalog.albums[a]
-        for a, _ in demo.saved_albums
-        if len(sim.catalog.albums[a].track_ids) >= 3
-    )
+    album = saved_album_of_three(sim)
     album_id = album.id
     device = demo.devices[1]
     body = {
@@ -172,11 +174,7 @@ async def test_play_without_a_body_resumes_the_last_context(
 ) -> None:
     h = bearer(sim)
     demo = sim.users["demo"]
-    album = next(
-        sim.catalog.albums[a]
-        for a, _ in demo.saved_albums
-        if len(sim.catalog.albums[a].track_ids) >= 3
-    )
+    album = saved_album_of_three(sim)
     sim.listen("demo", context_uri=f"spotify:album:{album.id}", offset=1)
     demo.player.stop_after_current = True  # the listener stops after this track
     sim.clock.advance(sim.catalog.tracks[album.track_ids[1]].duration_ms / 1000)

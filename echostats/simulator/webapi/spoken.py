@@ -6,6 +6,8 @@ kept these single-item endpoints and ``GET /me/audiobooks`` (SPOTIFY.md 1.4).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from starlette.responses import Response
@@ -68,34 +70,34 @@ async def chapter(ctx: Ctx) -> Response:
     return json_response(ctx.shapes.chapter(_one(ctx, ctx.sim.catalog.spoken.chapters)))
 
 
+def _saved(
+    ctx: Ctx, key: str, saved: list[tuple[str, datetime]], shape: Callable[[str], Any]
+) -> Response:
+    """A page of the user's saved items, newest first, each ``{added_at, <key>}``."""
+    rows = [{"added_at": iso_s(added), key: shape(ident)} for ident, added in saved]
+    return _page(ctx, rows, f"/me/{key}s")
+
+
 @endpoint("user-library-read")
 async def saved_shows(ctx: Ctx) -> Response:
     shows = ctx.sim.catalog.spoken.shows
-    rows = [
-        {"added_at": iso_s(added), "show": ctx.shapes.simplified_show(shows[s])}
-        for s, added in ctx.user.saved_shows
-    ]
-    return _page(ctx, rows, "/me/shows")
+    return _saved(ctx, "show", ctx.user.saved_shows, lambda i: ctx.shapes.simplified_show(shows[i]))
 
 
 @endpoint("user-library-read", "user-read-playback-position")
 async def saved_episodes(ctx: Ctx) -> Response:
     episodes = ctx.sim.catalog.spoken.episodes
-    rows = [
-        {"added_at": iso_s(added), "episode": ctx.shapes.episode(episodes[e])}
-        for e, added in ctx.user.saved_episodes
-    ]
-    return _page(ctx, rows, "/me/episodes")
+    return _saved(
+        ctx, "episode", ctx.user.saved_episodes, lambda i: ctx.shapes.episode(episodes[i])
+    )
 
 
 @endpoint("user-library-read")
 async def saved_audiobooks(ctx: Ctx) -> Response:
     books = ctx.sim.catalog.spoken.audiobooks
-    rows = [
-        {"added_at": iso_s(added), "audiobook": ctx.shapes.audiobook(books[b])}
-        for b, added in ctx.user.saved_audiobooks
-    ]
-    return _page(ctx, rows, "/me/audiobooks")
+    return _saved(
+        ctx, "audiobook", ctx.user.saved_audiobooks, lambda i: ctx.shapes.audiobook(books[i])
+    )
 
 
 ROUTES = [
