@@ -102,9 +102,12 @@ def _uris(ctx: Ctx, scopes: dict[str, str], default_scope: str) -> list[tuple[st
     parsed = []
     for uri in uris:
         parts = uri.split(":")
-        if len(parts) != 3 or parts[0] != "spotify" or parts[1] not in LIBRARY_KINDS:
-            raise ApiError(400, "Invalid Spotify URI")
-        if not parts[2]:
+        if (
+            len(parts) != 3
+            or parts[0] != "spotify"
+            or parts[1] not in LIBRARY_KINDS
+            or not parts[2]
+        ):
             raise ApiError(400, "Invalid Spotify URI")
         parsed.append((parts[1], parts[2]))
     require_scopes(tuple(scopes.get(kind, default_scope) for kind, _ in parsed), ctx.scopes)

@@ -38,13 +38,11 @@ def _playing(ctx: Ctx) -> dict[str, Any] | None:
     current = player.current
     if current is None or player.active_device is None:
         return None
-    kind = (
-        "ad"
-        if current == AD
-        else "episode"
-        if current in ctx.sim.catalog.spoken.episodes
-        else "track"
-    )
+    kind = "track"
+    if current == AD:
+        kind = "ad"
+    elif current in ctx.sim.catalog.spoken.episodes:
+        kind = "episode"
     # An episode is shown only to a client that asks for episodes; an advert never has an item.
     shown = kind == "track" or (kind == "episode" and "episode" in _additional_types(ctx))
     return {
