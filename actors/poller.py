@@ -3,10 +3,11 @@
 Each round samples the player (``GET /me/player``: the currently-playing fields plus the device
 the now-playing stream shows), publishes ``now_playing``/``idle`` when the state changed, and
 reads recently-played with the ``after`` cursor when a track changed or ``recent_interval`` has
-passed. Read plays get a listened-time estimate from the samples, go to the aggregator, and only
-once it acknowledged them does the stored cursor move: a crash in between re-sends them and the
-aggregator drops the duplicates. A full page means plays may have been lost; that is checked and
-recorded as a gap.
+passed (and again soon after a track change until the finished play shows: Spotify lists it a
+few seconds late). Read plays get a listened-time estimate from the samples, go to the
+aggregator, and only once it acknowledged them does the stored cursor move: a crash in between
+re-sends them and the aggregator drops the duplicates. A full page means plays may have been
+lost; that is checked and recorded as a gap.
 
 Failures: rate limits and quota wait exactly ``Retry-After``; Spotify outages back off
 exponentially; a rejected sign-in marks the tokens and ends this user's polling; a database
@@ -132,6 +133,7 @@ class UserPoller:
         self._last: NowPlaying | None = None
         self._interval = deps.config.playing_interval
         self._recent_due = 0.0  # monotonic time of the next recently-played read
+        self._awaiting: float | None = None  # retry delay while a finished play has not shown
         self._lease_due = 0.0
         self._backoff = 0.0
 
@@ -238,16 +240,28 @@ class UserPoller:
             name, data = current.event()
             self._d.publish(Event(topics.now_playing(self.user_id), name, data))
         playing = current.is_playing and not current.idle
-        if track_changed(previous, current) or self._t.monotonic() >= self._recent_due:
-            await self._read_recent()
+        changed = track_changed(previous, current)
+        if changed:
+            # A play probably finished; Spotify lists it a little later, so until it shows,
+            # look again soon: after one sampling interval, then twice as long each time.
+            self._awaiting = self._cfg.playing_interval
+        if changed or self._t.monotonic() >= self._recent_due:
+            fresh = await self._read_recent()
             every = self._cfg.recent_interval if playing else self._cfg.recent_idle_interval
+            if fresh:
+                self._awaiting = None
+            elif self._awaiting is not None:
+                every, self._awaiting = min(every, self._awaiting), self._awaiting * 2
+                if self._awaiting > self._cfg.recent_interval:
+                    self._awaiting = None  # a skip too short to be listed: stop asking
             self._recent_due = self._t.monotonic() + every
         self._interval = sample_interval(
             current, self._interval, self._cfg.playing_interval, self._cfg.idle_interval
         )
         return self._interval
 
-    async def _read_recent(self) -> None:
+    async def _read_recent(self) -> bool:
+        """Read and store the plays after the cursor; True when there were any."""
         cursor = await self._d.state.cursor(self.user_id)
         page = await self._d.spotify.recently_played(self.user_id, limit=50, after=cursor)
         items = list(page.items)
@@ -264,7 +278,7 @@ class UserPoller:
                 if _ms(i.played_at) > cursor and (_ms(i.played_at), i.track.id) not in known
             ]
         if not items:
-            return
+            return False
         plays = self._plays(items, cursor)
         if plays:
             await self._submit(plays)
@@ -274,6 +288,7 @@ class UserPoller:
         cut = _from_ms(newest_ms) - timedelta(minutes=1)
         while self._samples and self._samples[0].taken_at < cut:
             self._samples.popleft()
+        return True
 
     async def _record_gap(self, start_ms: int, end_ms: int) -> None:
         gap = Gap(self.user_id, _from_ms(start_ms), _from_ms(end_ms), self._t.now())

@@ -33,8 +33,9 @@ BACKFILL = timedelta(days=2)
 
 def demo_simulator(seed: int = DEMO_SEED, history: timedelta = BACKFILL) -> Simulator:
     """A real-time simulator whose demo listener has been listening for ``history`` (at least
-    the last days, so recently-played has something at once)."""
-    sim = Simulator(SimulatorConfig(seed=seed, realtime=True))
+    the last days, so recently-played has something at once). It behaves like Spotify does:
+    rate limits, a recently-played lag, oddities (``SimulatorConfig.realistic``)."""
+    sim = Simulator(SimulatorConfig.realistic(seed=seed, realtime=True))
     sim.start_autoplay(DEMO_USER, since=datetime.now(UTC) - max(history, BACKFILL))
     return sim
 

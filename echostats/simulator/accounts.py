@@ -1,8 +1,10 @@
-"""The accounts service: ``/authorize`` (consent) and ``/api/token`` (code and refresh grants).
+"""The accounts service: ``/authorize`` (consent) and ``/api/token`` (code, refresh and
+client-credentials grants).
 
-Follows the 2025+ rules: only the authorization-code flow, HTTPS or loopback-IP redirect URIs
-(``localhost`` refused, the loopback port is free), PKCE S256, single-use codes with a short
-lifetime, and Spotify's token-endpoint error bodies (``{"error", "error_description"}``).
+Follows the 2025+ rules: only the authorization-code flow for users (app-only tokens through
+client credentials), HTTPS or loopback-IP redirect URIs (``localhost`` refused, the loopback port
+is free), PKCE S256, single-use codes with a short lifetime, and Spotify's token-endpoint error
+bodies (``{"error", "error_description"}``, 400 also for bad client credentials).
 """
 
 from __future__ import annotations
@@ -168,20 +170,25 @@ async def token(request: Request) -> Response:
     form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
     try:
         client_id, secret = _client(request, form)
+        # Spotify answers bad client credentials with 400, not 401 (RFC 6749 allows either).
         if client_id != sim.config.client_id:
-            raise _oauth_error(401, "invalid_client", "Invalid client")
+            raise _oauth_error(400, "invalid_client", "Invalid client")
         if secret is not None and secret != sim.config.client_secret:
-            raise _oauth_error(401, "invalid_client", "Invalid client secret")
+            raise _oauth_error(400, "invalid_client", "Invalid client secret")
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
             body = _code_grant(sim, form, secret, now_ms)
         elif grant_type == "refresh_token":
             body = _refresh_grant(sim, form, secret, now_ms)
+        elif grant_type == "client_credentials":
+            if secret is None:
+                raise _oauth_error(400, "invalid_client", "Invalid client")
+            body = sim.tokens.app_token(now_ms)
         else:
             raise _oauth_error(
                 400,
                 "unsupported_grant_type",
-                "grant_type must be authorization_code or refresh_token",
+                "grant_type must be client_credentials, authorization_code or refresh_token",
             )
     except Rejected as exc:
         return exc.response
@@ -196,7 +203,7 @@ def _code_grant(
     verifier = form.get("code_verifier")
     if secret is None and verifier is None:
         # A public client authenticates with the PKCE verifier; with neither it is anonymous.
-        raise _oauth_error(401, "invalid_client", "Invalid client")
+        raise _oauth_error(400, "invalid_client", "Invalid client")
     code = sim.tokens.redeem_code(form.get("code", ""), form.get("redirect_uri"), verifier, now_ms)
     return sim.tokens.authorize(code.user_id, code.scope, now_ms, pkce=secret is None)
 
@@ -209,7 +216,7 @@ def _refresh_grant(
         raise _oauth_error(400, "invalid_request", "refresh_token must be supplied")
     grant = sim.tokens.refresh.get(refresh)
     if secret is None and grant is not None and not grant.pkce:
-        raise _oauth_error(401, "invalid_client", "Invalid client")
+        raise _oauth_error(400, "invalid_client", "Invalid client")
     return sim.tokens.refresh_grant(refresh, now_ms)
 
 

@@ -13,14 +13,22 @@ import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from echostats.simulator import accounts, privacy
 from echostats.simulator.calls import Call
 from echostats.simulator.faults import API_PREFIX, Verdict
-from echostats.simulator.webapi import catalog, extended, library, me, player, playlists
+from echostats.simulator.webapi import (
+    catalog,
+    extended,
+    library,
+    me,
+    player,
+    playlists,
+    spoken,
+)
 from echostats.simulator.webapi.common import error_response
 
 if TYPE_CHECKING:
@@ -44,6 +52,7 @@ def build_app(sim: Simulator) -> Starlette:
         *library.ROUTES,
         *playlists.ROUTES,
         *catalog.ROUTES,
+        *spoken.ROUTES,
         *extended.ROUTES,
     ]
     app = Starlette(
@@ -61,6 +70,21 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     return error_response(
         exc.status_code, "Service not found" if exc.status_code == 404 else str(exc.detail)
     )
+
+
+# Spotify's front end refuses a PUT or POST that declares no body length (spotify/web-api#1594).
+LENGTH_REQUIRED = HTMLResponse(
+    "<!DOCTYPE html><title>Error 411 (Length Required)!!1</title><p><b>411.</b> That's an "
+    "error.<p>POST requests require a <code>Content-length</code> header.",
+    status_code=411,
+)
+
+
+def _length_required(scope: Scope, path: str) -> bool:
+    if scope["method"] not in ("PUT", "POST") or not path.startswith(API_PREFIX):
+        return False
+    names = {name for name, _ in scope.get("headers", [])}
+    return b"content-length" not in names and b"transfer-encoding" not in names
 
 
 def _user_of(sim: Simulator, scope: Scope) -> str | None:
@@ -85,6 +109,10 @@ class Pipeline:
             return
         sim = self.sim
         path: str = scope["path"]
+        if path.startswith(API_PREFIX) and path.endswith("/") and path != "/":
+            # Spotify serves ``/v1/me/`` as ``/v1/me`` (no redirect, no second request).
+            path = path.rstrip("/")
+            scope = {**scope, "path": path, "raw_path": path.encode()}
         user_id = _user_of(sim, scope)
         status = 0
 
@@ -95,6 +123,9 @@ class Pipeline:
             await send(message)
 
         try:
+            if _length_required(scope, path):
+                await LENGTH_REQUIRED(scope, receive, tracking_send)
+                return
             verdict = sim.faults.evaluate(user_id, path)
             if verdict.delay_s:
                 await anyio.sleep(verdict.delay_s)

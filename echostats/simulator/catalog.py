@@ -12,8 +12,10 @@ import hashlib
 from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+from urllib.parse import quote_plus
 
-from echostats.simulator import names
+from echostats.simulator import names, spoken
 
 GENRES = (
     "indie pop",
@@ -74,11 +76,36 @@ class Track:
     popularity: int
 
 
+@dataclass(frozen=True)
+class LocalFile:
+    """A file from the owner's computer added to a playlist: no Spotify id, only names."""
+
+    artist: str
+    album: str
+    title: str
+    duration_ms: int
+
+    @property
+    def uri(self) -> str:
+        parts = (self.artist, self.album, self.title)
+        return (
+            "spotify:local:"
+            + ":".join(quote_plus(p) for p in parts)
+            + f":{self.duration_ms // 1000}"
+        )
+
+
 @dataclass
 class PlaylistEntry:
-    track_id: str
-    added_at: datetime
-    added_by: str
+    track_id: str  # a track or podcast episode ("" for a local file)
+    added_at: datetime | None  # None (and added_by None) in very old playlists
+    added_by: str | None
+    local: LocalFile | None = None
+    unavailable: bool = False  # gone from the catalog: Spotify sends the row with item null
+
+    @property
+    def playable(self) -> bool:
+        return self.local is None and not self.unavailable
 
 
 @dataclass
@@ -122,6 +149,7 @@ class Catalog:
         self.playlists: dict[str, Playlist] = {}
         for _ in range(n_artists):
             self._make_artist()
+        self.spoken = spoken.generate(seed)
 
     # --- generation ----------------------------------------------------------------------
 
@@ -208,16 +236,23 @@ class Catalog:
             for t in self.albums[album_id].track_ids
         ]
 
+    def duration_ms(self, item_id: str) -> int:
+        """Length of a track or podcast episode (the player plays both)."""
+        track = self.tracks.get(item_id)
+        return track.duration_ms if track is not None else self.spoken.episodes[item_id].duration_ms
+
     def tracks_of_context(self, uri: str) -> list[str] | None:
-        """The play order of an album/playlist/artist context, or None for an unknown URI."""
+        """The play order of an album/playlist/artist/show context, or None for an unknown URI."""
         parts = uri.split(":")
         if len(parts) != 3 or parts[0] != "spotify":
             return None
         kind, ident = parts[1], parts[2]
+        if kind == "show" and ident in self.spoken.shows:
+            return list(self.spoken.shows[ident].episode_ids)
         if kind == "album" and ident in self.albums:
             return list(self.albums[ident].track_ids)
         if kind == "playlist" and ident in self.playlists:
-            return [e.track_id for e in self.playlists[ident].entries]
+            return [e.track_id for e in self.playlists[ident].entries if e.playable]
         if kind == "artist" and ident in self.artists:
             return self.artist_tracks(ident)[:10]
         return None
@@ -234,4 +269,7 @@ class Catalog:
             pool = {a.id: a.name for a in self.albums.values()}
         elif kind == "playlist":
             pool = {p.id: p.name for p in self.playlists.values() if p.public}
+        elif kind in ("show", "episode", "audiobook"):
+            found: dict[str, Any] = getattr(self.spoken, f"{kind}s")
+            pool = {i: item.name for i, item in found.items()}
         return [i for i, name in pool.items() if all(w in name.lower() for w in words)]

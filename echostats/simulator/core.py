@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from starlette.applications import Starlette
 
@@ -28,6 +28,14 @@ DEFAULT_REDIRECT_URIS = (
 )
 
 
+# Spotify as it behaves, for demo mode and the end-to-end tests (``SimulatorConfig.realistic``).
+# Spotify publishes no numbers: live polling and a sign-in sync stay far below this rolling
+# 30 s limit, a burst of catalog lookups meets it.
+REALISTIC_RATE_LIMIT = 100
+REALISTIC_QUOTA = 50_000  # per rolling 24 h; a day of demo use stays below it
+REALISTIC_HISTORY_LAG_S = 5.0  # a finished play shows in recently-played a few seconds later
+
+
 @dataclass(frozen=True)
 class SimulatorConfig:
     seed: int = 42
@@ -41,15 +49,31 @@ class SimulatorConfig:
     default_user: str = "demo"
     # Whether a refresh answer carries a new refresh_token (PKCE grants always rotate).
     refresh_rotation: Literal["always", "never", "seeded"] = "seeded"
-    # 204, or 200 with a short non-JSON text body like Spotify since 2024.
-    player_success: Literal[204, 200] = 204
+    # 200 with a short non-JSON text body like Spotify since 2024 (SPOTIFY.md 2.5), or 204.
+    player_success: Literal[204, 200] = 200
     rate_limit: int | None = None  # accepted requests per rolling 30 s window (None: unlimited)
     quota: int | None = None  # accepted requests per rolling 24 h (None: unlimited)
     history_lag_s: float = 0.0  # delay before a finished play shows in recently-played
     hang_seconds: float = 3600.0  # how long a ``timeout`` fault holds the request
+    # Real-world oddities: a local file, an unavailable and a very old row in a playlist, null
+    # rows among playlist search results, podcasts in autoplay, adverts for free accounts.
+    oddities: bool = False
     start: datetime | None = None  # stepped mode start (default 2026-10-01T12:00Z)
     api_base_url: str | None = None  # base of ``href``/``next`` links (default: the request's)
     n_artists: int = 80
+
+    @classmethod
+    def realistic(cls, **changes: Any) -> SimulatorConfig:
+        """Throttling, a recently-played lag, 200-with-body player answers and the real
+        world's oddities, as Spotify has them; ``changes`` set any other field."""
+        values: dict[str, Any] = {
+            "rate_limit": REALISTIC_RATE_LIMIT,
+            "quota": REALISTIC_QUOTA,
+            "history_lag_s": REALISTIC_HISTORY_LAG_S,
+            "player_success": 200,
+            "oddities": True,
+        }
+        return cls(**{**values, **changes})
 
 
 class Simulator:
@@ -57,7 +81,9 @@ class Simulator:
         self.config = config or SimulatorConfig()
         self.clock = Clock(realtime=self.config.realtime, start=self.config.start)
         self.catalog = Catalog(self.config.seed, n_artists=self.config.n_artists)
-        self.world = World(self.catalog, self.config.seed, self.clock.now_ms())
+        self.world = World(
+            self.catalog, self.config.seed, self.clock.now_ms(), oddities=self.config.oddities
+        )
         self.tokens = TokenStore(self.config.seed, self.config.refresh_rotation)
         self.faults = Faults(self.clock, self.tokens, self.world)
         self.limits = Limits(self.config.rate_limit, self.config.quota)

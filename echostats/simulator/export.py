@@ -49,9 +49,6 @@ class Listening:
 def rows(plays: Sequence[Play], catalog: Catalog, listening: Listening) -> Iterator[dict[str, Any]]:
     """The export rows of ``plays``, in the schema's field order."""
     for play in plays:
-        track = catalog.tracks[play.track_id]
-        album = catalog.albums[track.album_id]
-        album_artist = catalog.artists[album.artist_ids[0]]
         ended = datetime.fromtimestamp(play.ended_ms / 1000, UTC)
         yield {
             "ts": ended.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -59,13 +56,7 @@ def rows(plays: Sequence[Play], catalog: Catalog, listening: Listening) -> Itera
             "ms_played": play.listened_ms,
             "conn_country": listening.country,
             "ip_addr": "203.0.113.7",
-            "master_metadata_track_name": track.name,
-            "master_metadata_album_artist_name": album_artist.name,
-            "master_metadata_album_album_name": album.name,
-            "spotify_track_uri": f"spotify:track:{track.id}",
-            "episode_name": None,
-            "episode_show_name": None,
-            "spotify_episode_uri": None,
+            **_what(play.track_id, catalog),
             "audiobook_title": None,
             "audiobook_uri": None,
             "audiobook_chapter_uri": None,
@@ -78,6 +69,32 @@ def rows(plays: Sequence[Play], catalog: Catalog, listening: Listening) -> Itera
             "offline_timestamp": play.started_ms // 1000,
             "incognito_mode": play.private,
         }
+
+
+def _what(item_id: str, catalog: Catalog) -> dict[str, str | None]:
+    """The track fields of a music row, or the episode fields of a podcast row."""
+    episode = catalog.spoken.episodes.get(item_id)
+    if episode is not None:
+        return {
+            "master_metadata_track_name": None,
+            "master_metadata_album_artist_name": None,
+            "master_metadata_album_album_name": None,
+            "spotify_track_uri": None,
+            "episode_name": episode.name,
+            "episode_show_name": catalog.spoken.shows[episode.show_id].name,
+            "spotify_episode_uri": f"spotify:episode:{episode.id}",
+        }
+    track = catalog.tracks[item_id]
+    album = catalog.albums[track.album_id]
+    return {
+        "master_metadata_track_name": track.name,
+        "master_metadata_album_artist_name": catalog.artists[album.artist_ids[0]].name,
+        "master_metadata_album_album_name": album.name,
+        "spotify_track_uri": f"spotify:track:{track.id}",
+        "episode_name": None,
+        "episode_show_name": None,
+        "spotify_episode_uri": None,
+    }
 
 
 def export_zip(plays: Sequence[Play], catalog: Catalog, listening: Listening) -> bytes:

@@ -21,6 +21,10 @@ REASON_BACK = "backbtn"
 REASON_REPLACED = "endplay"
 # Spotify lists a play in recently-played when it reached its end or, as we model it, after 30 s.
 HISTORY_MIN_MS = 30_000
+# An advert between two tracks (free accounts): ``currently_playing_type == "ad"``, no item,
+# never a play.
+AD = "ad"
+AD_MS = 30_000
 
 
 @dataclass
@@ -77,6 +81,10 @@ class Player:
     rng: random.Random
     devices: list[Device] = field(default_factory=list)
     hooks: PlayerHooks = field(default_factory=PlayerHooks)
+    # Whether a finished play of an item can show in recently-played (episodes do not).
+    listed: Callable[[str], bool] = lambda _item: True
+    ad_chance: float = 0.0  # chance of an advert after a track ends by itself
+    adverts: int = 0  # how many were played (ground truth for tests)
     active_device_id: str | None = None
     context_uri: str | None = None
     tracks: list[str] = field(default_factory=list)
@@ -110,7 +118,10 @@ class Player:
         """When the current track will end if nothing intervenes (None when not running)."""
         if not self.is_playing or self.current is None:
             return None
-        return self.anchor_ms + max(0, self.durations(self.current) - self.progress_ms)
+        return self.anchor_ms + max(0, self.duration(self.current) - self.progress_ms)
+
+    def duration(self, item: str) -> int:
+        return AD_MS if item == AD else self.durations(item)
 
     def upcoming(self, limit: int = 20) -> list[str]:
         """The user queue followed by what the context will play next."""
@@ -138,6 +149,9 @@ class Player:
         if self.current is None:
             return
         self._settle(now)
+        if self.current == AD:
+            self.current = None
+            return
         device = self.active_device
         private = device is not None and device.is_private_session
         listened = self._listened_ms
@@ -151,6 +165,7 @@ class Player:
                 device_id=self.active_device_id or "",
                 reason_end=reason,
                 in_history=not private
+                and self.listed(self.current)
                 and (reason == REASON_TRACKDONE or listened >= HISTORY_MIN_MS),
                 private=private,
                 shuffle=self.shuffle,
@@ -167,7 +182,8 @@ class Player:
         self._play_started_ms = now
         self._listened_ms = 0
         self.changed_ms = now
-        self.hooks.on_track_start(track_id, now)
+        if track_id != AD:
+            self.hooks.on_track_start(track_id, now)
 
     def _go_idle(self, now: int) -> None:
         """Nothing left to play: the device drops out, so the player reads as 204."""
@@ -200,8 +216,16 @@ class Player:
         self._finish(now, REASON_TRACKDONE)
         if self.stop_after_current:
             self._go_idle(now)
-        elif self.repeat == "track" and track is not None:
+        elif self.repeat == "track" and track is not None and track != AD:
             self._start(track, now)
+        elif (
+            track != AD
+            and self.ad_chance
+            and self.has_next()
+            and self.rng.random() < self.ad_chance
+        ):
+            self._start(AD, now)  # a break between two tracks
+            self.adverts += 1
         else:
             self._advance(now)
 
@@ -233,6 +257,17 @@ class Player:
             self.order = list(range(len(self.tracks)))
             self.pos = current_index
 
+    def resume_context(self, now: int, device_id: str) -> bool:
+        """Play on from where the last context stopped (it ended or went idle after a track
+        finished): its next track, or its first once it ran out. False when nothing ever played.
+        """
+        if not self.order:
+            return False
+        self.active_device_id = device_id
+        self.pos = (self.pos + 1) % len(self.order)
+        self._start(self.tracks[self.order[self.pos]], now)
+        return True
+
     def resume(self, now: int) -> None:
         self._settle(now)
         self.is_playing = True
@@ -247,7 +282,7 @@ class Player:
         if self.current is None:
             return
         self._settle(now)
-        if position_ms >= self.durations(self.current):
+        if position_ms >= self.duration(self.current):
             # Seeking past the end behaves like the track finishing (it moves on).
             self._finish(now, REASON_FORWARD)
             self._advance(now)

@@ -11,9 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from echostats.simulator.catalog import Album, Artist, Catalog, Playlist, PlaylistEntry, Track
+from echostats.simulator.catalog import (
+    Album,
+    Artist,
+    Catalog,
+    LocalFile,
+    Playlist,
+    PlaylistEntry,
+    Track,
+)
 from echostats.simulator.clock import iso_s
 from echostats.simulator.playback import Device
+from echostats.simulator.spoken import Audiobook, Chapter, Episode, Show, Spoken
 
 Json = dict[str, Any]
 MARKETS = ["DE", "FR", "GB", "NL", "SE", "US"]
@@ -28,6 +37,11 @@ class Shapes:
     catalog: Catalog
     dev_mode: bool
     api_base: str  # e.g. "http://127.0.0.1:8765/v1"
+    scopes: frozenset[str] = frozenset()  # the token's: some fields need one
+
+    @property
+    def spoken(self) -> Spoken:
+        return self.catalog.spoken
 
     def _link(self, kind: str, ident: str) -> Json:
         return {
@@ -136,6 +150,112 @@ class Shapes:
             out["popularity"] = track.popularity
         return out
 
+    # --- spoken word (dev mode drops publisher and markets, preview URLs since Nov 2024) ---
+
+    @staticmethod
+    def _about(name: str) -> Json:
+        return {"description": name, "html_description": f"<p>{name}</p>", "languages": ["en"]}
+
+    def simplified_show(self, show: Show) -> Json:
+        out = self._link("show", show.id)
+        out.update(
+            self._about(f"Conversations about {show.name.lower()}."),
+            copyrights=[],
+            explicit=show.explicit,
+            images=self.album_images(show.image_key),
+            is_externally_hosted=False,
+            media_type="audio",
+            name=show.name,
+            total_episodes=len(show.episode_ids),
+        )
+        if not self.dev_mode:
+            out.update(available_markets=MARKETS, publisher=show.publisher)
+        return out
+
+    def show(self, show: Show, *, limit: int = 50) -> Json:
+        out = self.simplified_show(show)
+        rows = [self.episode(self.spoken.episodes[e], full=False) for e in show.episode_ids]
+        href = f"{self.api_base}/shows/{show.id}/episodes"
+        out["episodes"] = self.paging(rows[:limit], href, limit, 0, len(rows))
+        return out
+
+    def _playable(self, kind: str, ident: str, name: str, duration_ms: int, date: str) -> Json:
+        out = self._link(kind, ident)
+        out.update(
+            self._about(name),
+            duration_ms=duration_ms,
+            is_playable=True,
+            name=name,
+            release_date=date,
+            release_date_precision="day",
+        )
+        if "user-read-playback-position" in self.scopes:
+            out["resume_point"] = {"fully_played": False, "resume_position_ms": 0}
+        if not self.dev_mode:
+            out["audio_preview_url"] = None
+        return out
+
+    def episode(self, episode: Episode, *, full: bool = True) -> Json:
+        show = self.spoken.shows[episode.show_id]
+        out = self._playable(
+            "episode", episode.id, episode.name, episode.duration_ms, episode.release_date
+        )
+        out.update(
+            explicit=episode.explicit,
+            images=self.album_images(show.image_key),
+            is_externally_hosted=False,
+        )
+        if full:
+            out["show"] = self.simplified_show(show)
+        return out
+
+    def audiobook(self, book: Audiobook, *, full: bool = True, limit: int = 50) -> Json:
+        out = self._link("audiobook", book.id)
+        out.update(
+            self._about(f"{book.name}, by {book.author}."),
+            authors=[{"name": book.author}],
+            copyrights=[{"text": f"(C) {book.release_date[:4]} {book.publisher}", "type": "C"}],
+            edition="Unabridged",
+            explicit=False,
+            images=self.album_images(book.image_key),
+            media_type="audio",
+            name=book.name,
+            narrators=[{"name": book.narrator}],
+            total_chapters=len(book.chapter_ids),
+        )
+        if not self.dev_mode:
+            out.update(available_markets=MARKETS, publisher=book.publisher)
+        if full:
+            rows = [self.chapter(self.spoken.chapters[c], full=False) for c in book.chapter_ids]
+            href = f"{self.api_base}/audiobooks/{book.id}/chapters"
+            out["chapters"] = self.paging(rows[:limit], href, limit, 0, len(rows))
+        return out
+
+    def chapter(self, chapter: Chapter, *, full: bool = True) -> Json:
+        book = self.spoken.audiobooks[chapter.audiobook_id]
+        # Chapters are episodes on the wire (the spec's ``type`` enum); only the href differs.
+        out = self._playable(
+            "episode", chapter.id, chapter.name, chapter.duration_ms, book.release_date
+        )
+        out.update(
+            chapter_number=chapter.number,
+            explicit=False,
+            href=f"{self.api_base}/chapters/{chapter.id}",
+            images=self.album_images(book.image_key),
+        )
+        if not self.dev_mode:
+            out["available_markets"] = MARKETS
+        if full:
+            out["audiobook"] = self.audiobook(book, full=False)
+        return out
+
+    def playable(self, item_id: str) -> Json:
+        """What the player has on: a track or a podcast episode."""
+        track = self.catalog.tracks.get(item_id)
+        return (
+            self.track(track) if track is not None else self.episode(self.spoken.episodes[item_id])
+        )
+
     # --- users and playlists -------------------------------------------------------------
 
     def user_ref(
@@ -161,6 +281,7 @@ class Shapes:
             public=playlist.public,
             snapshot_id=playlist.snapshot_id,
             items=ref,
+            primary_color=None,  # undocumented, in real answers (SPOTIFY.md 2.7)
         )
         if not self.dev_mode:
             out["tracks"] = dict(ref)
@@ -180,11 +301,17 @@ class Shapes:
         return out
 
     def playlist_item(self, entry: PlaylistEntry) -> Json:
-        item = self.track(self.catalog.tracks[entry.track_id])
+        item: Json | None = None
+        if entry.local is not None:
+            item = {**self.local_track(entry.local), "episode": False, "track": True}
+        elif not entry.unavailable:
+            episode = entry.track_id in self.spoken.episodes
+            # Undocumented flags real rows carry on their item.
+            item = {**self.playable(entry.track_id), "episode": episode, "track": not episode}
         out: Json = {
-            "added_at": iso_s(entry.added_at),
-            "added_by": self.user_ref(entry.added_by, named=False),
-            "is_local": False,
+            "added_at": iso_s(entry.added_at) if entry.added_at is not None else None,
+            "added_by": self.user_ref(entry.added_by, named=False) if entry.added_by else None,
+            "is_local": entry.local is not None,
             "item": item,
             # Undocumented keys the real rows carry (probe 2026-10-02).
             "primary_color": None,
@@ -193,6 +320,34 @@ class Shapes:
         if not self.dev_mode:
             out["track"] = item
         return out
+
+    @staticmethod
+    def local_track(local: LocalFile) -> Json:
+        """A local file as the Web API shows it: names only, every id and link null."""
+        nothing: Json = {"external_urls": {}, "href": None, "id": None, "uri": None}
+        return {
+            **nothing,
+            "album": {
+                **nothing,
+                "album_type": None,
+                "artists": [],
+                "images": [],
+                "name": local.album,
+                "release_date": None,
+                "release_date_precision": None,
+                "type": "album",
+            },
+            "artists": [{**nothing, "name": local.artist, "type": "artist"}],
+            "disc_number": 0,
+            "duration_ms": local.duration_ms,
+            "explicit": False,
+            "external_ids": {},
+            "is_local": True,
+            "name": local.title,
+            "track_number": 0,
+            "type": "track",
+            "uri": local.uri,
+        }
 
     # --- player --------------------------------------------------------------------------
 

@@ -68,7 +68,7 @@ class Grant:
 
 @dataclass
 class AccessToken:
-    user_id: str
+    user_id: str | None  # None: an app token (client credentials), no user behind it
     scope: frozenset[str]
     expires_ms: int
 
@@ -147,6 +147,12 @@ class TokenStore:
                 # PKCE refresh tokens are single-use: only the newest one works.
                 grant.live_refresh.discard(token)
         return self._response(grant, now_ms, new_refresh)
+
+    def app_token(self, now_ms: int) -> dict[str, object]:
+        """The client-credentials answer: an app token for catalog calls, no scope, no refresh."""
+        access = self._token("BQ", 120)
+        self.access[access] = AccessToken(None, frozenset(), now_ms + ACCESS_TTL_S * 1000)
+        return {"access_token": access, "token_type": "Bearer", "expires_in": ACCESS_TTL_S}
 
     def _response(self, grant: Grant, now_ms: int, refresh: str | None) -> dict[str, object]:
         access = self._token("BQ", 120)

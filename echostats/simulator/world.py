@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from echostats.simulator import names
-from echostats.simulator.catalog import Catalog, Playlist, PlaylistEntry
+from echostats.simulator.catalog import Catalog, LocalFile, Playlist, PlaylistEntry
 from echostats.simulator.clock import from_ms
 from echostats.simulator.listener import Listener
 from echostats.simulator.playback import Device, Play, Player
@@ -40,6 +40,9 @@ class SimUser:
     saved_tracks: list[tuple[str, datetime]] = field(default_factory=list)
     saved_albums: list[tuple[str, datetime]] = field(default_factory=list)
     followed_artists: list[str] = field(default_factory=list)
+    saved_shows: list[tuple[str, datetime]] = field(default_factory=list)
+    saved_episodes: list[tuple[str, datetime]] = field(default_factory=list)
+    saved_audiobooks: list[tuple[str, datetime]] = field(default_factory=list)
     playlist_ids: list[str] = field(default_factory=list)
     played: list[Play] = field(default_factory=list)
     history: list[Play] = field(default_factory=list)
@@ -61,10 +64,14 @@ class SimUser:
             del self.history[:-HISTORY_KEEP]
 
 
+FREE_AD_CHANCE = 0.2  # adverts between tracks for free accounts (with oddities on)
+
+
 class World:
-    def __init__(self, catalog: Catalog, seed: int, start_ms: int) -> None:
+    def __init__(self, catalog: Catalog, seed: int, start_ms: int, *, oddities: bool) -> None:
         self.catalog = catalog
         self.seed = seed
+        self.oddities = oddities
         self.users: dict[str, SimUser] = {}
         self.start_ms = start_ms
 
@@ -93,10 +100,12 @@ class World:
             display_name=display_name or user_id,
             premium=premium,
             player=Player(
-                durations=lambda t: catalog.tracks[t].duration_ms,
+                durations=catalog.duration_ms,
                 record=lambda _play: None,  # replaced below, once the user exists
                 rng=names.seeded(f"shuffle:{self.seed}:{user_id}"),
                 devices=devices,
+                listed=catalog.tracks.__contains__,  # recently-played lists no episodes
+                ad_chance=FREE_AD_CHANCE if self.oddities and not premium else 0.0,
             ),
             account_id=names.base62_id(rng, 10),
             email=f"{user_id}@example.com",
@@ -105,6 +114,9 @@ class World:
         )
         user.player.record = user.record
         self._furnish(user, rng, now_ms)
+        self._furnish_spoken(user, names.seeded(f"spoken:{self.seed}:{user_id}"), now_ms)
+        if self.oddities:
+            self._add_oddities(user, names.seeded(f"oddities:{self.seed}:{user_id}"))
         self.users[user_id] = user
         return user
 
@@ -182,6 +194,30 @@ class World:
             follower=user,
         )
 
+    def _furnish_spoken(self, user: SimUser, rng: random.Random, now_ms: int) -> None:
+        """A couple of saved podcasts, episodes and an audiobook (their own RNG, so the music
+        library is what it was before they existed)."""
+        spoken, now = self.catalog.spoken, from_ms(now_ms)
+
+        def saved(ids: list[str], k: int) -> list[tuple[str, datetime]]:
+            ages = sorted(rng.randint(60, 365 * 86_400) for _ in range(k))
+            picks = rng.sample(ids, k)
+            return [(i, now - timedelta(seconds=a)) for i, a in zip(picks, ages, strict=True)]
+
+        user.saved_shows = saved(sorted(spoken.shows), 2)
+        user.saved_episodes = saved(sorted(spoken.episodes), 3)
+        user.saved_audiobooks = saved(sorted(spoken.audiobooks), 1)
+
+    def _add_oddities(self, user: SimUser, rng: random.Random) -> None:
+        """What real libraries contain: in the user's biggest playlist a local file, a row whose
+        track left the catalog (item null) and a very old row without added_at/added_by."""
+        own = [self.catalog.playlists[p] for p in user.playlist_ids]
+        biggest = max((p for p in own if p.owner_id == user.id), key=lambda p: len(p.entries))
+        local = LocalFile(names.artist_name(rng), "Demos", names.title(rng), 201_000)
+        biggest.entries.insert(2, PlaylistEntry("", biggest.entries[2].added_at, user.id, local))
+        biggest.entries[5].unavailable = True
+        biggest.entries[0].added_at = biggest.entries[0].added_by = None
+
     def create_playlist(
         self,
         owner_id: str,
@@ -231,6 +267,8 @@ class World:
         contexts = [f"spotify:playlist:{p}" for p in user.playlist_ids]
         contexts += [f"spotify:album:{a}" for a, _ in user.saved_albums]
         contexts += [f"spotify:artist:{a}" for a in user.taste[:10]]
+        if self.oddities:  # now and then a podcast
+            contexts += [f"spotify:show:{s}" for s, _ in user.saved_shows]
         listener = Listener(
             player=user.player,
             rng=names.seeded(f"listener:{self.seed}:{user_id}"),
@@ -266,7 +304,10 @@ class World:
 
     def top_tracks(self, user: SimUser, time_range: str, now_ms: int) -> list[str]:
         since = now_ms - TOP_WINDOWS_DAYS[time_range] * 86_400_000
-        counts = Counter(p.track_id for p in user.played if p.ended_ms >= since)
+        tracks = self.catalog.tracks
+        counts = Counter(
+            p.track_id for p in user.played if p.ended_ms >= since and p.track_id in tracks
+        )
         base: list[str] = []
         for artist in user.taste[: TOP_TASTE_ARTISTS[time_range]]:
             base += self.catalog.artist_tracks(artist)
@@ -278,7 +319,9 @@ class World:
         since = now_ms - TOP_WINDOWS_DAYS[time_range] * 86_400_000
         tracks = self.catalog.tracks
         counts = Counter(
-            tracks[p.track_id].artist_ids[0] for p in user.played if p.ended_ms >= since
+            tracks[p.track_id].artist_ids[0]
+            for p in user.played
+            if p.ended_ms >= since and p.track_id in tracks
         )
         base = user.taste[: TOP_TASTE_ARTISTS[time_range]]
         rank = {a: i for i, a in enumerate(base)}

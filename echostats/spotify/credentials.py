@@ -2,8 +2,8 @@
 
 A client-credentials grant authenticates the app without any user. Spotify checks the client
 first, so ``invalid_client`` means the id or secret is wrong, while any other answer about the
-grant itself (the simulator, for one, supports only the user grants) still proves they were
-accepted. Nothing of the answer is kept or shown but its verdict.
+grant itself (an app barred from this grant, say) still proves they were accepted. Nothing of
+the answer is kept or shown but its verdict.
 """
 
 from __future__ import annotations

@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
 
 from actors.enricher import Enricher
 from echostats.settings import Settings
+from echostats.simulator import Simulator, SimulatorConfig
 from echostats.spotify import SpotifyClient, SpotifyConfig
 from echostats.store import Store
 from echostats.store.catalog import Catalog, RecentPlays
 from echostats.store.users import Users
-from tests.api.test_sync_jobs import signed_in_with_history
+from tests.api.test_sync_jobs import jobs_of, signed_in_with_history, wait_job
 from tests.signin import SignInWorld, signin_world
 
 pytestmark = pytest.mark.anyio
@@ -45,7 +46,9 @@ async def world(settings: Settings, store: Store) -> AsyncIterator[SignInWorld]:
         yield world
 
 
-def enricher_for(world: SignInWorld, store: Store, budget: int, time: FakeTime) -> Enricher:
+def enricher_for(
+    world: SignInWorld, store: Store, budget: int, time: FakeTime | SimTime
+) -> Enricher:
     spotify = SpotifyClient(
         SpotifyConfig.from_settings(world.settings),
         world.app.state.auth.tokens,
@@ -126,3 +129,47 @@ async def test_quota_exceeded_waits_the_long_wait(world: SignInWorld, store: Sto
     assert await enricher.round() <= 1
     assert enricher.stats.waits
     assert enricher.stats.waits[0] >= 39_000
+
+
+WINDOW = 30  # requests per rolling 30 s
+
+
+@dataclass
+class SimTime:
+    """The simulator's stepped clock as monotonic time; sleeping moves it (Retry-After passes)."""
+
+    sim: Simulator
+
+    def monotonic(self) -> float:
+        return self.sim.clock.now().timestamp()
+
+    async def sleep(self, seconds: float) -> None:
+        self.sim.clock.advance(seconds)
+        await anyio.lowlevel.checkpoint()
+
+
+async def test_a_lookup_burst_meets_spotifys_rate_limit_and_waits_it_out(
+    settings: Settings, store: Store
+) -> None:
+    # The realistic simulator, its window small enough for the lookups of 50 plays to burst it.
+    sim = Simulator(SimulatorConfig.realistic(seed=7, rate_limit=WINDOW))
+    async with signin_world(settings, store, sim) as world:
+        sim.start_autoplay("demo", since=sim.clock.now() - timedelta(hours=8))
+        sim.stop_autoplay("demo")
+        assert (await world.sign_in()).status_code == 303
+        initial = (await jobs_of(world.client))["items"][0]
+        assert (await wait_job(world.client, initial["id"]))["status"] == "completed"
+        time = SimTime(sim)
+        enricher = enricher_for(world, store, budget=300, time=time)
+        uid = (await Users(store).all_ids())[0]
+        wanted = len(await enricher.wanted(uid, 300))
+        assert wanted > WINDOW  # more than one window allows
+        before = len(sim.calls)
+        assert await enricher.round() == wanted
+        assert enricher.stats.failed == 0
+        calls = [c for c in sim.calls[before:] if c.path.startswith(CATALOG_PREFIXES)]
+        limited = [i for i, c in enumerate(calls) if c.status == 429]
+        assert limited  # the burst met the limit ...
+        for i in limited:  # ... and the next lookup waited for the window to roll on
+            assert calls[i + 1].at > calls[i].at
+        assert sum(1 for c in calls if c.status == 200) == wanted

@@ -173,6 +173,19 @@ async def test_a_command_publishes_the_new_state_at_once(world: SignInWorld) -> 
                     break
 
 
+async def test_play_on_an_idle_device_resumes_the_last_context(world: SignInWorld) -> None:
+    await world.sign_in()
+    world.sim.listen("demo", tracks(world))
+    player = world.sim.users["demo"].player
+    player.stop_after_current = True
+    world.sim.clock.advance(world.sim.catalog.tracks[tracks(world)[0]].duration_ms / 1000)
+    assert player.active_device is None  # the listener stopped: nothing plays, no device active
+    device = player.devices[1]
+    response = await post(world, "/api/v1/player/play", {"device_id": device.id})
+    assert response.status_code == 200, response.text
+    assert (player.current, player.active_device_id) == (tracks(world)[1], device.id)
+
+
 async def test_a_free_account_gets_403_for_every_control(world: SignInWorld) -> None:
     await world.sign_in("freeloader")
     world.sim.listen("freeloader", tracks(world))

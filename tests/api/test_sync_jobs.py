@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from echostats.settings import Settings
+from echostats.simulator import Simulator, SimulatorConfig
 from echostats.store import Store
 from echostats.store.sync_jobs import FINAL, INTERRUPTED_SENTENCE, SyncJobs
 from tests.signin import SignInWorld, signin_world
@@ -100,6 +101,28 @@ async def test_initial_sync_fills_plays_top_items_playlists_albums(
     assert stats["total_items_synced"] == job["items_processed"]
     last = datetime.fromisoformat(stats["last_sync_at"])
     assert datetime.fromisoformat(stats["next_sync_at"]) > last
+
+
+async def test_sync_on_realistic_spotify_keeps_local_files_and_skips_unavailable_rows(
+    settings: Settings, store: Store
+) -> None:
+    sim = Simulator(SimulatorConfig.realistic(seed=7))
+    async with signin_world(settings, store, sim) as world:
+        job = await signed_in_with_history(world)
+        assert job["status"] == "completed", job
+        uid = (await world.client.get("/api/v1/me")).json()["id"]
+        demo = sim.users["demo"]
+        owned = [sim.catalog.playlists[p] for p in demo.playlist_ids]
+        odd = next(p for p in owned if any(e.local for e in p.entries))
+        doc = await store["playlists"].find_one({"_id": f"{uid}:{odd.id}"})
+        assert doc is not None
+        # Every row but the one whose track left the catalog, in order.
+        kept = [e for e in odd.entries if not e.unavailable]
+        assert [i["spotify_id"] for i in doc["items"]] == [e.track_id or None for e in kept]
+        local = next(i for i in doc["items"] if i["is_local"])
+        entry = next(e.local for e in odd.entries if e.local)
+        assert (local["name"], local["artists"][0]["name"]) == (entry.title, entry.artist)
+        assert (doc["items"][0]["added_at"], doc["items"][0]["added_by"]) == (None, None)
 
 
 async def test_trigger_while_running_cancel_and_filters(world: SignInWorld) -> None:

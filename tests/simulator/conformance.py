@@ -42,15 +42,35 @@ def _deviations(names: set[str], prop: str) -> list[Deviation]:
 class Compiler:
     """Turns spec schemas into strict JSON Schemas for one mode (dev or extended quota)."""
 
-    def __init__(self, *, dev_mode: bool) -> None:
+    def __init__(self, *, dev_mode: bool, partial: bool = False) -> None:
         self.dev_mode = dev_mode
+        # A ``fields=`` selection: only what was asked for is present, so nothing is required
+        # (unknown keys and wrong types still fail).
+        self.partial = partial
 
     def compile(self, node: Schema, name: str | None = None) -> Schema:
         if "$ref" in node:
             ref = str(node["$ref"]).rsplit("/", 1)[-1]
             return self.compile(_component(ref), ref)
+        if "$literal" in node:  # a JSON Schema written out in deviations.py
+            literal: Schema = node["$literal"]
+            return literal
         if "$strict_ref" in node:
             inner = self.compile(_component(node["$strict_ref"]), node["$strict_ref"])
+            if node.get("$null_items"):
+                items = inner["properties"]["items"]
+                inner["properties"]["items"] = {
+                    "type": "array",
+                    "items": {"anyOf": [items["items"], {"type": "null"}]},
+                }
+                return inner
+            if "$extra" in node:  # the component plus keys the spec does not declare
+                extra: Schema = node["$extra"]
+                return {
+                    **inner,
+                    "properties": {**inner["properties"], **extra},
+                    "required": [] if self.partial else sorted({*inner["required"], *extra}),
+                }
             key = node["$wrap"]
             return {
                 "type": "object",
@@ -124,7 +144,7 @@ class Compiler:
         return {
             "type": "object",
             "properties": properties,
-            "required": sorted(required),
+            "required": [] if self.partial else sorted(required),
             "additionalProperties": False,
         }
 

@@ -26,6 +26,69 @@ class Deviation:
 
 
 DISALLOWS_WRAPPER = {"$strict_ref": "DisallowsObject", "$wrap": "disallows"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+# Real playlist rows carry undocumented ``episode``/``track`` flags on their item.
+ITEM_FLAGS = {"episode": {"type": "boolean"}, "track": {"type": "boolean"}}
+NOTHING = {"type": "null"}
+NO_LINKS = {
+    "external_urls": {"type": "object", "maxProperties": 0},
+    "href": NOTHING,
+    "id": NOTHING,
+}
+# A local file in a playlist: names only, no ids or links (Spotify's "Local Files" docs).
+LOCAL_TRACK = {
+    "type": "object",
+    "properties": {
+        **NO_LINKS,
+        **ITEM_FLAGS,
+        "album": {
+            "type": "object",
+            "properties": {
+                **NO_LINKS,
+                "album_type": NOTHING,
+                "artists": {"type": "array", "maxItems": 0},
+                "images": {"type": "array", "maxItems": 0},
+                "name": {"type": "string"},
+                "release_date": NOTHING,
+                "release_date_precision": NOTHING,
+                "type": {"enum": ["album"]},
+                "uri": NOTHING,
+            },
+            "additionalProperties": False,
+        },
+        "artists": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    **NO_LINKS,
+                    "name": {"type": "string"},
+                    "type": {"enum": ["artist"]},
+                    "uri": NOTHING,
+                },
+                "additionalProperties": False,
+            },
+        },
+        "disc_number": {"type": "integer"},
+        "duration_ms": {"type": "integer"},
+        "explicit": {"type": "boolean"},
+        "external_ids": {"type": "object", "maxProperties": 0},
+        "is_local": {"enum": [True]},
+        "name": {"type": "string"},
+        "track_number": {"type": "integer"},
+        "type": {"enum": ["track"]},
+        "uri": {"type": "string", "pattern": "^spotify:local:"},
+    },
+    "additionalProperties": False,
+}
+PLAYLIST_ITEM = {
+    "oneOf": [
+        {"$strict_ref": "TrackObject", "$extra": ITEM_FLAGS},
+        {"$strict_ref": "EpisodeObject", "$extra": ITEM_FLAGS},
+        {"$literal": LOCAL_TRACK},
+    ],
+    "nullable": True,  # a track gone from the catalog leaves its row with item null (2.7)
+}
 
 FIELD_DEVIATIONS: tuple[Deviation, ...] = (
     # --- real-world shapes the spec does not model (SPOTIFY.md 4, "spec quirks") -------------
@@ -50,6 +113,24 @@ FIELD_DEVIATIONS: tuple[Deviation, ...] = (
         "extra",
         "undocumented smart_shuffle flag on GET /me/player (2.4)",
         {"type": "boolean"},
+    ),
+    *(
+        Deviation(
+            schema,
+            "context",
+            "nullable",
+            "context is null while a list of URIs plays (2.3: 'context (nullable)')",
+        )
+        for schema in ("CurrentlyPlayingObject", "CurrentlyPlayingContextObject")
+    ),
+    *(
+        Deviation(
+            schema,
+            "item",
+            "nullable",
+            "item is null during an advert, and for an episode unless episodes were asked for",
+        )
+        for schema in ("CurrentlyPlayingObject", "CurrentlyPlayingContextObject")
     ),
     Deviation(
         "PlayHistoryObject",
@@ -96,7 +177,43 @@ FIELD_DEVIATIONS: tuple[Deviation, ...] = (
         "primary_color",
         "extra",
         "real playlist rows carry primary_color (probe 2026-10-02, 1.6)",
-        {"type": ["string", "null"]},
+        NULLABLE_STRING,
+    ),
+    *(
+        Deviation(
+            "PlaylistTrackObject",
+            key,
+            "nullable",
+            "very old playlist rows have added_at and added_by null (the spec's own notes)",
+        )
+        for key in ("added_at", "added_by")
+    ),
+    Deviation(
+        "response:SearchItems",
+        "playlists",
+        "replace",
+        "playlist search results may contain null rows (probe 2026-10-02, 1.6)",
+        {"$strict_ref": "PagingPlaylistObject", "$null_items": True},
+    ),
+    *(
+        Deviation(
+            "PlaylistTrackObject",
+            key,
+            "replace",
+            "the item of a real playlist row carries episode/track flags (captured responses)",
+            PLAYLIST_ITEM,
+        )
+        for key in ("item", "track")
+    ),
+    *(
+        Deviation(
+            schema,
+            "primary_color",
+            "extra",
+            "real playlist objects carry primary_color (2.7, seen in real responses)",
+            NULLABLE_STRING,
+        )
+        for schema in ("SimplifiedPlaylistObject", "PlaylistObject")
     ),
     Deviation(
         "PlaylistTrackObject",
@@ -149,6 +266,20 @@ FIELD_DEVIATIONS: tuple[Deviation, ...] = (
         "optional",
         "album_group removed in dev mode (1.4)",
     ),
+    *(
+        Deviation(schema, name, "optional", f"{what} {name} removed in dev mode (1.4)")
+        for schema, what in (("ShowBase", "show"), ("AudiobookBase", "audiobook"))
+        for name in ("available_markets", "publisher")
+    ),
+    *(
+        Deviation(
+            schema,
+            "audio_preview_url",
+            "optional",
+            "preview URLs withdrawn from dev-mode apps (November 2024, 1.1)",
+        )
+        for schema in ("EpisodeBase", "ChapterBase")
+    ),
     Deviation(
         "AlbumObject",
         "genres",
@@ -171,6 +302,19 @@ FIELD_DEVIATIONS: tuple[Deviation, ...] = (
         "SimplifiedTrackObject", "restrictions", "optional", "present only for restricted tracks"
     ),
     Deviation("AlbumBase", "restrictions", "optional", "present only for restricted albums"),
+    *(
+        Deviation(schema, "restrictions", "optional", "present only for restricted items")
+        for schema in ("EpisodeBase", "ChapterBase")
+    ),
+    *(
+        Deviation(
+            schema,
+            "resume_point",
+            "optional",
+            "present only with the user-read-playback-position scope",
+        )
+        for schema in ("EpisodeBase", "ChapterBase")
+    ),
     Deviation(
         "ExternalIdObject", "*", "optional", "tracks carry isrc, albums upc; never all three"
     ),

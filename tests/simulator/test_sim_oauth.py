@@ -106,11 +106,13 @@ async def test_bad_client_credentials_are_invalid_client(client: httpx.AsyncClie
     bad = "Basic " + base64.b64encode(b"sim-client-id:wrong").decode()
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
     response = await client.post("/api/token", data=form, headers={"Authorization": bad})
-    assert response.status_code == 401
+    # Spotify answers 400 (not 401) with invalid_client.
+    assert response.status_code == 400
     assert response.json()["error"] == "invalid_client"
     unknown = await client.post("/api/token", data={**form, "client_id": "someone-else"})
-    assert unknown.status_code == 401
+    assert unknown.status_code == 400
     anonymous = await client.post("/api/token", data={**form, "client_id": "sim-client-id"})
+    assert anonymous.status_code == 400
     assert anonymous.json()["error"] == "invalid_client"
 
 

@@ -5,21 +5,23 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from echostats.simulator import Device, Simulator, SimulatorConfig
+from echostats.simulator import Album, Device, Simulator, SimulatorConfig
 
 from .conftest import BASE_URL, bearer
 
 pytestmark = pytest.mark.anyio
 
 
+def saved_album_of_three(sim: Simulator) -> Album:
+    """One of the demo listener's saved albums with at least three tracks."""
+    saved = (sim.catalog.albums[a] for a, _ in sim.users["demo"].saved_albums)
+    return next(album for album in saved if len(album.track_ids) >= 3)
+
+
 async def test_commands_drive_the_player(sim: Simulator, client: httpx.AsyncClient) -> None:
     h = bearer(sim)
     demo = sim.users["demo"]
-    album = next(
-        sim.catalog.albums[a]
-        for a, _ in demo.saved_albums
-        if len(sim.catalog.albums[a].track_ids) >= 3
-    )
+    album = saved_album_of_three(sim)
     album_id = album.id
     device = demo.devices[1]
     body = {
@@ -29,7 +31,7 @@ async def test_commands_drive_the_player(sim: Simulator, client: httpx.AsyncClie
     }
     assert (
         await client.put(f"/v1/me/player/play?device_id={device.id}", json=body, headers=h)
-    ).status_code == 204
+    ).status_code == 200
     sim.clock.advance(2)
     state = (await client.get("/v1/me/player", headers=h)).json()
     assert state["item"]["id"] == album.track_ids[1]
@@ -75,7 +77,7 @@ async def test_play_uris_with_offset_uri(sim: Simulator, client: httpx.AsyncClie
     h = bearer(sim)
     assert (
         await client.put(f"/v1/me/player/play?device_id={device}", json=body, headers=h)
-    ).status_code == 204
+    ).status_code == 200
     current = (await client.get("/v1/me/player/currently-playing", headers=h)).json()
     assert current["item"]["id"] == tracks[2]
     assert current["context"] is None
@@ -146,17 +148,60 @@ async def test_restrictions(sim: Simulator, client: httpx.AsyncClient) -> None:
     assert two.status_code == 400
 
 
-async def test_player_can_answer_200_with_a_text_body() -> None:
-    sim = Simulator(SimulatorConfig(seed=4, player_success=200))
+async def test_player_answers_200_with_a_text_body_by_default(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
     sim.listen("demo", list(sim.catalog.tracks)[:2])
-    transport = httpx.ASGITransport(app=sim.app)
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-        response = await client.put("/v1/me/player/pause", headers=bearer(sim))
+    response = await client.put("/v1/me/player/pause", headers=bearer(sim))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert len(response.text) == 27
     with pytest.raises(ValueError):
         response.json()
+
+
+async def test_player_can_answer_204_as_before_2024() -> None:
+    sim = Simulator(SimulatorConfig(seed=4, player_success=204))
+    sim.listen("demo", list(sim.catalog.tracks)[:2])
+    transport = httpx.ASGITransport(app=sim.app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        response = await client.put("/v1/me/player/pause", headers=bearer(sim))
+    assert (response.status_code, response.content) == (204, b"")
+
+
+async def test_play_without_a_body_resumes_the_last_context(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    h = bearer(sim)
+    demo = sim.users["demo"]
+    album = saved_album_of_three(sim)
+    sim.listen("demo", context_uri=f"spotify:album:{album.id}", offset=1)
+    demo.player.stop_after_current = True  # the listener stops after this track
+    sim.clock.advance(sim.catalog.tracks[album.track_ids[1]].duration_ms / 1000)
+    assert (await client.get("/v1/me/player", headers=h)).status_code == 204
+    # No active device: a bare play has nowhere to go.
+    assert (await client.put("/v1/me/player/play", headers=h)).status_code == 404
+    device = demo.devices[2].id
+    resumed = await client.put(f"/v1/me/player/play?device_id={device}", headers=h)
+    assert resumed.status_code == 200, resumed.text
+    state = (await client.get("/v1/me/player", headers=h)).json()
+    assert state["item"]["id"] == album.track_ids[2]
+    assert state["context"]["uri"] == f"spotify:album:{album.id}"
+    assert (state["device"]["id"], state["is_playing"]) == (device, True)
+    # Still refused, as on Spotify: a second play while playing there.
+    again = await client.put(f"/v1/me/player/play?device_id={device}", headers=h)
+    assert again.status_code == 403
+    assert again.json()["error"]["message"] == "Player command failed: Restriction violated"
+
+
+async def test_play_without_a_body_has_nothing_to_resume_for_a_new_listener(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    h = bearer(sim)
+    device = sim.users["demo"].devices[0].id
+    refused = await client.put(f"/v1/me/player/play?device_id={device}", headers=h)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == "Player command failed: Restriction violated"
 
 
 async def test_idle_player_answers_204(sim: Simulator, client: httpx.AsyncClient) -> None:

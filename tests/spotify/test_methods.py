@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from echostats.errors import SpotifyForbidden, SpotifyNotFound
-from echostats.simulator import Simulator
+from echostats.simulator import Simulator, SimulatorConfig
 from echostats.spotify import ApiCallRecord, SpotifyClient, TokenSet
 from echostats.spotify.models import Episode, Track
-from tests.spotify.conftest import start_listening
+from tests.spotify.conftest import CLIENT_ID, CLIENT_SECRET, connect, start_listening
+from tests.spotify.memory_store import MemoryTokenStore
 
 pytestmark = pytest.mark.anyio
 
@@ -183,3 +184,44 @@ async def test_episode_may_replace_a_track(client: SpotifyClient, alice: TokenSe
     # Whatever the simulator plays, the union accepts both kinds.
     results = await client.search("alice", "a", types=("episode",), limit=5)
     assert results.episodes is None or all(isinstance(e, Episode) for e in results.episodes.items)
+
+
+REALISTIC = SimulatorConfig.realistic(seed=42, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+
+
+@pytest.mark.parametrize("sim_config", [REALISTIC])
+async def test_the_oddities_of_real_accounts_parse(
+    sim: Simulator, client: SpotifyClient, alice: TokenSet, store: MemoryTokenStore
+) -> None:
+    # Null rows among playlist search results are dropped.
+    results = await client.search("alice", "a", types=("playlist",), limit=5)
+    assert results.playlists is not None
+    assert len(results.playlists.items) == 4
+    # A local file, a row whose track left the catalog, a row without added_at/added_by.
+    owned = [sim.catalog.playlists[p] for p in sim.users["alice"].playlist_ids]
+    odd = next(p for p in owned if any(e.local for e in p.entries))
+    rows = (await client.playlist_items("alice", odd.id, limit=10)).items
+    assert (rows[0].added_at, rows[0].added_by) == (None, None)
+    local = rows[2].item
+    assert isinstance(local, Track)
+    assert (local.id, local.is_local, rows[2].is_local) == (None, True, True)
+    assert rows[5].item is None
+    # An episode in the player.
+    show = sorted(sim.catalog.spoken.shows.values(), key=lambda s: s.id)[0]
+    sim.listen("alice", context_uri=f"spotify:show:{show.id}")
+    state = await client.playback_state("alice")
+    assert state is not None
+    assert isinstance(state.item, Episode)
+    assert state.currently_playing_type == "episode"
+    # A free account's advert: no item.
+    sim.add_user("frank", premium=False)
+    connect(sim, store, "frank")
+    sim.listen("frank", sorted(sim.catalog.tracks)[:30])
+    player = sim.users["frank"].player
+    while player.adverts == 0:
+        end = player.end_ms()
+        assert end is not None
+        sim.clock.advance((end - sim.clock.now_ms()) / 1000 + 1)
+    advert = await client.currently_playing("frank")
+    assert advert is not None
+    assert (advert.currently_playing_type, advert.item) == ("ad", None)

@@ -31,11 +31,26 @@ OWNER_PREMIUM = (
 class ApiError(Exception):
     """Rendered as ``{"error": {"status", "message"[, "reason"]}}``."""
 
-    def __init__(self, status: int, message: str, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        reason: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.reason = reason
+        self.headers = headers
+
+
+def unauthorized(message: str, error: str | None = "invalid_token") -> ApiError:
+    """A 401 with the ``WWW-Authenticate`` challenge Spotify sends beside it (RFC 6750)."""
+    challenge = 'Bearer realm="spotify"'
+    if error is not None:
+        challenge += f', error="{error}", error_description="{message}"'
+    return ApiError(401, message, headers={"WWW-Authenticate": challenge})
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -60,10 +75,16 @@ def error_response(
 class Ctx:
     request: Request
     sim: Simulator
-    user: SimUser
+    account: SimUser | None  # None for an app token (client credentials)
     now_ms: int
     shapes: Shapes
     scopes: frozenset[str]
+
+    @property
+    def user(self) -> SimUser:
+        if self.account is None:
+            raise unauthorized("Valid user authentication required", error=None)
+        return self.account
 
     def query(self, name: str) -> str | None:
         return self.request.query_params.get(name)
@@ -88,14 +109,20 @@ class Ctx:
     def path_param(self, name: str) -> str:
         return str(self.request.path_params[name])
 
-    async def json_body(self) -> dict[str, Any]:
+    async def json_value(self) -> Any:
+        """The JSON body as sent (None when empty); not JSON at all is a 400."""
         raw = await self.request.body()
         if not raw.strip():
-            return {}
+            return None
         try:
-            body = json.loads(raw)
+            return json.loads(raw)
         except ValueError:
             raise ApiError(400, "Error parsing json") from None
+
+    async def json_body(self) -> dict[str, Any]:
+        body = await self.json_value()
+        if body is None:
+            return {}
         if not isinstance(body, dict):
             raise ApiError(400, "Error parsing json")
         return body
@@ -109,22 +136,27 @@ def api_base(request: Request, sim: Simulator) -> str:
     return configured.rstrip("/") if configured else f"{str(request.base_url).rstrip('/')}/v1"
 
 
-def endpoint(*scopes: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
-    """Wrap a handler with Spotify's authentication and scope checks (all ``scopes`` needed)."""
+def endpoint(
+    *scopes: str, app_token: bool = False
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """Wrap a handler with Spotify's authentication and scope checks (all ``scopes`` needed).
+
+    ``app_token``: the endpoint needs no user, so a client-credentials token may call it.
+    """
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
             sim: Simulator = request.app.state.sim
             now_ms = sim.sync()
             try:
-                user, granted = authenticate(request, sim, now_ms)
+                user, granted = authenticate(request, sim, now_ms, app_token=app_token)
                 if isinstance(user, Response):
                     return user
                 require_scopes(scopes, granted)
-                shapes = Shapes(sim.catalog, sim.config.dev_mode, api_base(request, sim))
+                shapes = Shapes(sim.catalog, sim.config.dev_mode, api_base(request, sim), granted)
                 return await handler(Ctx(request, sim, user, now_ms, shapes, granted))
             except ApiError as exc:
-                return error_response(exc.status, exc.message, exc.reason)
+                return error_response(exc.status, exc.message, exc.reason, exc.headers)
 
         run.__name__ = handler.__name__
         return run
@@ -133,21 +165,25 @@ def endpoint(*scopes: str) -> Callable[[Handler], Callable[[Request], Awaitable[
 
 
 def authenticate(
-    request: Request, sim: Simulator, now_ms: int
-) -> tuple[SimUser | Response, frozenset[str]]:
+    request: Request, sim: Simulator, now_ms: int, *, app_token: bool = False
+) -> tuple[SimUser | Response | None, frozenset[str]]:
     header = request.headers.get("authorization")
     if header is None:
-        raise ApiError(401, "No token provided")
+        raise unauthorized("No token provided", error=None)
     kind, _, token = header.partition(" ")
     if kind.lower() != "bearer" or not token.strip():
         raise ApiError(400, "Only valid bearer authentication supported")
     access = sim.tokens.access.get(token.strip())
     if access is None:
-        raise ApiError(401, "Invalid access token")
+        raise unauthorized("Invalid access token")
     if access.expires_ms <= now_ms:
-        raise ApiError(401, "The access token expired")
+        raise unauthorized("The access token expired")
     if sim.faults.owner_premium_lapsed:
         raise ApiError(403, OWNER_PREMIUM)
+    if access.user_id is None:
+        if not app_token:
+            raise unauthorized("Valid user authentication required", error=None)
+        return None, access.scope
     user = sim.users[access.user_id]
     if not user.registered:
         # The one Web API error that is not JSON (SPOTIFY.md 2.1).

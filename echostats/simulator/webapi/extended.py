@@ -44,7 +44,7 @@ def _ids(ctx: Ctx, maximum: int) -> list[str]:
     return [valid_id(i) for i in ids]
 
 
-@endpoint()
+@endpoint(app_token=True)
 @_gate(403)
 async def several_tracks(ctx: Ctx) -> Response:
     tracks = ctx.sim.catalog.tracks
@@ -52,7 +52,7 @@ async def several_tracks(ctx: Ctx) -> Response:
     return json_response({"tracks": rows})
 
 
-@endpoint()
+@endpoint(app_token=True)
 @_gate(403)
 async def several_albums(ctx: Ctx) -> Response:
     albums = ctx.sim.catalog.albums
@@ -60,7 +60,7 @@ async def several_albums(ctx: Ctx) -> Response:
     return json_response({"albums": rows})
 
 
-@endpoint()
+@endpoint(app_token=True)
 @_gate(403)
 async def several_artists(ctx: Ctx) -> Response:
     artists = ctx.sim.catalog.artists
@@ -68,7 +68,7 @@ async def several_artists(ctx: Ctx) -> Response:
     return json_response({"artists": rows})
 
 
-@endpoint()
+@endpoint(app_token=True)
 @_gate(403)
 async def new_releases(ctx: Ctx) -> Response:
     limit = ctx.int_query("limit", 20, 1, 50)
@@ -81,7 +81,7 @@ async def new_releases(ctx: Ctx) -> Response:
     return json_response({"albums": ctx.shapes.paging(items, base, limit, offset, len(albums))})
 
 
-@endpoint()
+@endpoint(app_token=True)
 @_gate(403)
 async def categories(ctx: Ctx) -> Response:
     limit = ctx.int_query("limit", 20, 1, 50)
@@ -106,7 +106,7 @@ async def categories(ctx: Ctx) -> Response:
     return json_response({"categories": page})
 
 
-@endpoint()
+@endpoint(app_token=True)
 @_gate(404)
 async def recommendations(ctx: Ctx) -> Response:
     limit = ctx.int_query("limit", 20, 1, 100)
@@ -145,13 +145,13 @@ async def recommendations(ctx: Ctx) -> Response:
     return json_response({"seeds": seed_rows, "tracks": tracks})
 
 
-@endpoint()
+@endpoint(app_token=True)
 @_gate(404)
 async def genre_seeds(ctx: Ctx) -> Response:
     return json_response({"genres": sorted(g.replace(" ", "-") for g in GENRES)})
 
 
-@endpoint()
+@endpoint(app_token=True)
 @_gate(403)
 async def related_artists(ctx: Ctx) -> Response:
     catalog = ctx.sim.catalog
@@ -163,7 +163,7 @@ async def related_artists(ctx: Ctx) -> Response:
     return json_response({"artists": [ctx.shapes.artist(a) for a in related[:20]]})
 
 
-@endpoint()
+@endpoint(app_token=True)
 @_gate(403)
 async def artist_top_tracks(ctx: Ctx) -> Response:
     catalog = ctx.sim.catalog
@@ -177,7 +177,7 @@ async def artist_top_tracks(ctx: Ctx) -> Response:
     return json_response({"tracks": [ctx.shapes.track(t) for t in tracks[:10]]})
 
 
-@endpoint()
+@endpoint(app_token=True)
 async def always_forbidden(ctx: Ctx) -> Response:
     raise ApiError(403, "Forbidden")
 

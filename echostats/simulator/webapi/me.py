@@ -32,12 +32,17 @@ async def me(ctx: Ctx) -> Response:
             },
         ],
         # Removed per the February 2026 guide but still returned in October 2026 (SPOTIFY.md 1.6).
-        country=user.country,
-        email=user.email,
-        explicit_content={"filter_enabled": False, "filter_locked": False},
         followers={"href": None, "total": 3},
-        product=user.product,
     )
+    # Private details only with the scopes that grant them (the spec's field notes).
+    if "user-read-private" in ctx.scopes:
+        body.update(
+            country=user.country,
+            explicit_content={"filter_enabled": False, "filter_locked": False},
+            product=user.product,
+        )
+    if "user-read-email" in ctx.scopes:
+        body["email"] = user.email
     return json_response(body)
 
 

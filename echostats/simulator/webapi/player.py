@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from echostats.simulator import names
-from echostats.simulator.playback import Device, Player
+from echostats.simulator.playback import AD, Device, Player
 from echostats.simulator.webapi.common import ApiError, Ctx, endpoint, json_response
 
 READ_STATE = "user-read-playback-state"
@@ -34,17 +35,29 @@ def _disallows(player: Player) -> dict[str, bool]:
 
 def _playing(ctx: Ctx) -> dict[str, Any] | None:
     player = ctx.user.player
-    if player.current is None or player.active_device is None:
+    current = player.current
+    if current is None or player.active_device is None:
         return None
+    kind = "track"
+    if current == AD:
+        kind = "ad"
+    elif current in ctx.sim.catalog.spoken.episodes:
+        kind = "episode"
+    # An episode is shown only to a client that asks for episodes; an advert never has an item.
+    shown = kind == "track" or (kind == "episode" and "episode" in _additional_types(ctx))
     return {
         "timestamp": player.changed_ms,
         "context": ctx.shapes.context(player.context_uri),
         "progress_ms": player.progress_at(ctx.now_ms),
-        "item": ctx.shapes.track(ctx.sim.catalog.tracks[player.current]),
-        "currently_playing_type": "track",
+        "item": ctx.shapes.playable(current) if shown else None,
+        "currently_playing_type": kind,
         "actions": {"disallows": _disallows(player)},
         "is_playing": player.is_playing,
     }
+
+
+def _additional_types(ctx: Ctx) -> set[str]:
+    return set((ctx.query("additional_types") or "").split(","))
 
 
 @endpoint(READ_CURRENT)
@@ -80,13 +93,13 @@ async def devices(ctx: Ctx) -> Response:
 @endpoint(READ_CURRENT, READ_STATE)
 async def queue(ctx: Ctx) -> Response:
     player = ctx.user.player
-    tracks = ctx.sim.catalog.tracks
     if player.current is None:
         return json_response({"currently_playing": None, "queue": []})
+    current = None if player.current == AD else ctx.shapes.playable(player.current)
     return json_response(
         {
-            "currently_playing": ctx.shapes.track(tracks[player.current]),
-            "queue": [ctx.shapes.track(tracks[t]) for t in player.upcoming()],
+            "currently_playing": current,
+            "queue": [ctx.shapes.playable(t) for t in player.upcoming()],
         }
     )
 
@@ -127,12 +140,11 @@ def _restricted() -> ApiError:
 
 
 def _track_id(ctx: Ctx, uri: object) -> str:
+    """The id of a track or podcast episode URI (the player plays both)."""
+    catalog = ctx.sim.catalog
+    known: dict[str, Container[str]] = {"track": catalog.tracks, "episode": catalog.spoken.episodes}
     parts = uri.split(":") if isinstance(uri, str) else []
-    if (
-        len(parts) != 3
-        or parts[:2] != ["spotify", "track"]
-        or parts[2] not in ctx.sim.catalog.tracks
-    ):
+    if len(parts) != 3 or parts[0] != "spotify" or parts[2] not in known.get(parts[1], ()):
         raise ApiError(400, f"Invalid track uri: {uri}")
     return parts[2]
 
@@ -145,9 +157,14 @@ async def play(ctx: Ctx) -> Response:
     device = _device(ctx, need_active=not wanted)
     context_uri, uris = body.get("context_uri"), body.get("uris")
     if context_uri is None and uris is None:
-        if player.current is None or (player.is_playing and device.id == player.active_device_id):
+        # No body: resume. Playing already (a second play) is refused like on Spotify; an idle
+        # player resumes the last context on the chosen device.
+        if player.is_playing and device.id == player.active_device_id:
             raise _restricted()
-        if device.id != player.active_device_id:
+        if player.current is None:
+            if not player.resume_context(ctx.now_ms, device.id):
+                raise _restricted()
+        elif device.id != player.active_device_id:
             player.transfer(ctx.now_ms, device.id, play=True)
         else:
             player.resume(ctx.now_ms)

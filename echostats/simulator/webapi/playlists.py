@@ -9,6 +9,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
+from echostats.simulator import fields
 from echostats.simulator.catalog import Playlist, PlaylistEntry
 from echostats.simulator.webapi.common import ApiError, Ctx, endpoint, json_response
 
@@ -27,8 +28,21 @@ def _find(ctx: Ctx) -> Playlist:
     return playlist
 
 
+def _selected(ctx: Ctx, body: dict[str, Any]) -> Response:
+    """The answer, cut down to the ``fields=`` selection when one was asked for."""
+    expression = ctx.query("fields")
+    if not expression:
+        return json_response(body)
+    try:
+        selection = fields.parse(expression)
+    except fields.FieldsError:
+        raise ApiError(400, "Invalid fields parameter") from None
+    return json_response(selection.apply(body))
+
+
 def _member(ctx: Ctx, playlist: Playlist) -> bool:
-    return playlist.owner_id == ctx.user.id or ctx.user.id in playlist.collaborators
+    user = ctx.account  # an app token is nobody's
+    return user is not None and (playlist.owner_id == user.id or user.id in playlist.collaborators)
 
 
 def _writable(ctx: Ctx, playlist: Playlist) -> None:
@@ -51,12 +65,12 @@ async def my_playlists(ctx: Ctx) -> Response:
     return json_response(ctx.shapes.paging(items, base, limit, offset, len(ids)))
 
 
-@endpoint()
+@endpoint(app_token=True)
 async def get_playlist(ctx: Ctx) -> Response:
     playlist = _find(ctx)
     # Other users' playlists: metadata only, the ``items`` key is absent (February 2026).
     visible = _member(ctx, playlist) or not ctx.sim.config.dev_mode
-    return json_response(ctx.shapes.playlist(playlist, with_items=visible))
+    return _selected(ctx, ctx.shapes.playlist(playlist, with_items=visible))
 
 
 @endpoint(READ_PRIVATE)
@@ -68,10 +82,10 @@ async def playlist_items(ctx: Ctx) -> Response:
     offset = ctx.int_query("offset", 0, 0, 100_000)
     rows = [ctx.shapes.playlist_item(e) for e in playlist.entries[offset : offset + limit]]
     base = f"{ctx.shapes.api_base}/playlists/{playlist.id}/items"
-    return json_response(ctx.shapes.paging(rows, base, limit, offset, len(playlist.entries)))
+    return _selected(ctx, ctx.shapes.paging(rows, base, limit, offset, len(playlist.entries)))
 
 
-@endpoint()
+@endpoint(app_token=True)
 async def playlist_images(ctx: Ctx) -> Response:
     playlist = ctx.sim.catalog.playlists.get(ctx.path_param("playlist_id"))
     if playlist is None:
@@ -152,7 +166,9 @@ def _snapshot(playlist: Playlist, status: int = 200) -> Response:
 async def add_items(ctx: Ctx) -> Response:
     playlist = _find(ctx)
     _writable(ctx, playlist)
-    body = await ctx.json_body()
+    sent = await ctx.json_value()
+    # A bare JSON array is taken as the list of URIs, as Spotify does.
+    body: dict[str, Any] = {"uris": sent} if isinstance(sent, list) else await ctx.json_body()
     ids = _uris_from(ctx, body)
     now = ctx.sim.clock.now()
     entries = [PlaylistEntry(t, now, ctx.user.id) for t in ids]
