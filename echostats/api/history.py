@@ -26,6 +26,7 @@ from echostats.api.auth import CurrentUser
 from echostats.api.timestamps import Timestamp
 from echostats.domain.history import HistoryFilter
 from echostats.domain.periods import PeriodError, resolve_range
+from echostats.domain.plays import Source
 from echostats.domain.timestamps import iso_utc
 from echostats.errors import NotFound, Unprocessable
 from echostats.store.analytics import AnalyticsStore, image_url
@@ -148,7 +149,7 @@ async def history(
     end: Annotated[str | None, Query(description="ISO date (inclusive) or datetime")] = None,
     artist: Annotated[str | None, Query(max_length=200, description="Spotify id or name")] = None,
     track: Annotated[str | None, Query(max_length=200, description="Spotify id or name")] = None,
-    source: Literal["poll", "import"] | None = None,
+    source: Source | None = None,
     q: Annotated[
         str | None, Query(max_length=200, description="case-insensitive substring")
     ] = None,
