@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from actors import aggregator, importer, job_keeper, logger
+from actors import aggregator, importer, job_keeper, logger, scrobbled_now
 from actors.facade import Pipeline
 from actors.hub import Fresh, Hub
 from actors.job_keeper import JobKeeper
@@ -87,6 +87,8 @@ async def start_pipeline(
         rules=rules,
     )
     await hub.start_actor("importer", importer.run, import_queue, history_importer)
+    _, expiries = hub.stream(scrobbled_now.INBOX, scrobbled_now.INBOX_SIZE, scrobbled_now.Expiry)
+    await hub.start_actor("scrobbled_now", scrobbled_now.run, expiries, hub.broadcaster, now)
     return Pipeline(
         hub,
         to_aggregator=to_aggregator,

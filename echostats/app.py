@@ -31,6 +31,7 @@ from echostats.api.demo_history import DemoHistory
 from echostats.api.errors import UnhandledErrorMiddleware, install_error_handlers
 from echostats.api.health import CheckResult, ReadinessCheck
 from echostats.api.history_import import STALE_UPLOAD_SECONDS, sweep_stale_uploads, uploads_root
+from echostats.api.listenbrainz import ListenBrainzLimits
 from echostats.api.metrics import MetricsMiddleware
 from echostats.api.metrics import router as metrics_router
 from echostats.api.middleware import RequestIdMiddleware
@@ -269,6 +270,7 @@ def create_app(
     mount_dashboard(app)
     # Added innermost first: the request id wraps everything, so even a 500 carries one.
     app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(ListenBrainzLimits, settings=settings)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(ProtectionMiddleware, base_url=settings.base_url, https=settings.is_https)
     app.add_middleware(RequestIdMiddleware)

@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     import_rate_limit: int = Field(
         10, ge=1, description="History imports allowed per client per minute."
     )
+    scrobble_rate_limit: int = Field(
+        60,
+        ge=1,
+        description="ListenBrainz API requests allowed per token (or per address without one) "
+        "per 10 seconds.",
+    )
 
     # --- behaviour ---
     demo_mode: bool = Field(

@@ -44,6 +44,7 @@ LISTEN_TYPES: tuple[ListenType, ...] = ("single", "import", "playing_now")
 MAX_LISTEN_SIZE = 10_240  # bytes per listen, on average over a request
 MAX_LISTENS_PER_REQUEST = 1_000
 MAX_LISTEN_PAYLOAD_SIZE = MAX_LISTEN_SIZE * MAX_LISTENS_PER_REQUEST
+MAX_ITEMS_PER_GET = 1_000  # listens one read returns
 MAX_TAGS_PER_LISTEN = 50
 MAX_TAG_SIZE = 64
 MAX_DURATION = 24 * 24 * 60 * 60  # seconds: 24 days

@@ -28,6 +28,14 @@ INDEXES: tuple[CollectionIndexes, ...] = (
     ),
     # tokens: one document per user, keyed by _id = user id; no secondary index needed.
     CollectionIndexes(
+        "scrobble_tokens",
+        (
+            # Every ListenBrainz request finds its user by the presented secret's digest.
+            IndexModel([("digest", ASCENDING)], unique=True, name="digest_unique"),
+            IndexModel([("user_id", ASCENDING), ("created_at", ASCENDING)], name="user_created"),
+        ),
+    ),
+    CollectionIndexes(
         "plays",
         (
             # The dedup key: one play per user, track and end time.
