@@ -51,8 +51,8 @@ class Scrobbling:
         return await self.client.post(f"{root}/submit-listens", content=body, headers=headers)
 
 
-async def new_token(world: SignInWorld, name: str = "Navidrome") -> dict[str, Any]:
-    response = await world.client.post("/api/v1/scrobble-tokens", json={"name": name})
+async def new_token(client: httpx.AsyncClient, name: str = "Navidrome") -> dict[str, Any]:
+    response = await client.post("/api/v1/scrobble-tokens", json={"name": name})
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     leaks.SECRETS.add(body["token"])  # from now on no log line or response may carry it
@@ -64,7 +64,7 @@ async def lb(settings: Settings, store: Store) -> AsyncIterator[Scrobbling]:
     async with signin_world(settings, store, scrobble_rate_limit=1000) as world:
         assert (await world.sign_in()).status_code == 303
         me = (await world.client.get("/api/v1/me")).json()
-        yield Scrobbling(world, me["id"], (await new_token(world))["token"])
+        yield Scrobbling(world, me["id"], (await new_token(world.client))["token"])
 
 
 def listen(minutes_ago: int = 10, **info: Any) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def lb_error(response: httpx.Response, status: int) -> str:
 async def test_scrobble_tokens_are_shown_once_listed_without_secret_and_revoked_at_once(
     lb: Scrobbling,
 ) -> None:
-    second = await new_token(lb.world, "Pano Scrobbler")
+    second = await new_token(lb.client, "Pano Scrobbler")
     assert set(second) == {"id", "name", "token", "created_at"}
     listed = (await lb.client.get("/api/v1/scrobble-tokens")).json()
     assert [t["name"] for t in listed] == ["Navidrome", "Pano Scrobbler"]
@@ -218,7 +218,7 @@ async def test_limits_and_authorization_headers(lb: Scrobbling) -> None:
 async def test_rate_limit_headers_and_429(settings: Settings, store: Store) -> None:
     async with signin_world(settings, store, scrobble_rate_limit=3) as world:
         await world.sign_in()
-        token = (await new_token(world))["token"]
+        token = (await new_token(world.client))["token"]
         headers = {"Authorization": f"Token {token}"}
         seen = []
         for _ in range(3):
