@@ -15,7 +15,7 @@ from pathlib import Path
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
-from actors import poll_manager, scrobbled_now, topics
+from actors import poll_manager, relay, scrobbled_now, topics
 from actors.asking import ask
 from actors.broadcaster import BroadcastStats, Subscription
 from actors.events import Event
@@ -121,6 +121,11 @@ class Pipeline:
 
     def publish(self, event: Event) -> Event:
         return self._hub.broadcaster.publish(event)
+
+    def relay_changed(self) -> None:
+        """A user's relay settings changed: the sender looks at their queue now."""
+        send, _ = self._hub.stream(relay.NUDGES, relay.NUDGE_BUFFER, type(None))
+        relay.nudge(send)
 
     def playing_now(self, user_id: str, state: NowPlaying) -> Event:
         """A scrobbler's ``playing_now``: the user's now-playing state at once, and ``idle``

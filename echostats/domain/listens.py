@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from echostats.domain.dedup import MAX_SPAN
 from echostats.domain.plays import (
@@ -440,3 +441,16 @@ def play_to_listen(play: Play) -> dict[str, Any]:
     if play.album_name:
         metadata["release_name"] = play.album_name
     return {"listened_at": int(play.started_at.timestamp()), "track_metadata": metadata}
+
+
+def api_root(url: str) -> str | None:
+    """The ``…/1`` root of a ListenBrainz-compatible server from what a person typed
+    (``https://api.listenbrainz.org``, ``http://host:8000/apis/listenbrainz/``, with or without
+    the ``/1``); None when it is no http(s) URL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        return None
+    path = parts.path.rstrip("/")
+    if not path.endswith("/1"):
+        path += "/1"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))

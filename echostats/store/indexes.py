@@ -35,6 +35,16 @@ INDEXES: tuple[CollectionIndexes, ...] = (
             IndexModel([("user_id", ASCENDING), ("created_at", ASCENDING)], name="user_created"),
         ),
     ),
+    # relay_targets: one document per relaying user, keyed by _id = user id.
+    CollectionIndexes(
+        "relay_queue",
+        (
+            # The sender's scan for what is due (pending entries only carry next_attempt_at).
+            IndexModel([("state", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
+            IndexModel([("user_id", ASCENDING), ("queued_at", DESCENDING)], name="user_queued"),
+            IndexModel([("sent_at", ASCENDING)], expireAfterSeconds=30 * DAY, name="sent_ttl"),
+        ),
+    ),
     CollectionIndexes(
         "plays",
         (
