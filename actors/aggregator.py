@@ -254,7 +254,7 @@ class Aggregator:
         self, user_id: str, new_plays: list[Play], changed: list[Play], tz: ZoneInfo
     ) -> None:
         for play in new_plays:
-            if play.source != "import":  # live: polled or scrobbled
+            if play.source == "poll":
                 self._publish(
                     Event(
                         topics.now_playing(user_id),
