@@ -20,9 +20,7 @@ Run: ``.venv/bin/python -m bench.scrobble_bench`` (``--listens``, ``--batch``).
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,9 +33,8 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
-from bench.common import machine, peak_rss_mb, rss_mb, summary
+from bench.common import machine, peak_rss_mb, rss_mb, service_env, serving, summary
 from bench.load import _children, wait_ready
-from echostats.security.keys import new_key_entry, new_session_secret
 from echostats.store.embedded import free_loopback_port
 
 
@@ -118,26 +115,9 @@ async def run(count: int, batch: int) -> None:
         root = Path(tmp)
         port = free_loopback_port()
         base_url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ECHOSTATS_")}
-        env.update(
-            ECHOSTATS_DATA_DIR=str(root / "data"),
-            ECHOSTATS_PORT=str(port),
-            ECHOSTATS_UPDATE_FEED_URL="",
-            ECHOSTATS_LOG_LEVEL="WARNING",
-            ECHOSTATS_SPOTIFY_CLIENT_ID="bench",
-            ECHOSTATS_SPOTIFY_CLIENT_SECRET="bench-secret",
-            ECHOSTATS_SESSION_SECRET=new_session_secret(),
-            ECHOSTATS_ENCRYPTION_KEYS=new_key_entry("bench"),
-        )
+        env = service_env(root / "data", port)
         link = urlsplit(cli(env, root, "add-user", "Bench").strip().splitlines()[-1])
-        process = subprocess.Popen(  # noqa: ASYNC220 - spawning is quick
-            [sys.executable, "-m", "echostats.cli", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=root,
-        )
-        try:
+        with serving(env, root) as process:
             async with httpx.AsyncClient(
                 base_url=base_url, timeout=120, headers={"Origin": base_url}
             ) as http:
@@ -153,13 +133,6 @@ async def run(count: int, batch: int) -> None:
                 again, again_latency = await send_all(http, token, payload, batch)
                 still = (await http.get("/api/v1/history", params={"limit": 1})).json()["total"]
                 peaks = peak_rss_mb(process.pid), peak_rss_mb(store_pid)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
     print(f"machine: {machine()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     days = (payload[-1]["listened_at"] - payload[0]["listened_at"]) / 86_400
     print(f"listens: {count:,} over {days:.0f} days, batches of {batch:,}")

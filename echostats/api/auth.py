@@ -114,6 +114,13 @@ def _set_session_cookie(response: Response, auth: AuthContext, user: User) -> No
     )
 
 
+def _to_dashboard(auth: AuthContext, user: User) -> RedirectResponse:
+    """The answer to a completed sign-in: the dashboard, with the session cookie set."""
+    response = RedirectResponse(DASHBOARD, status_code=303)
+    _set_session_cookie(response, auth, user)
+    return response
+
+
 def _limit(request: Request, auth: AuthContext) -> None:
     auth.limiter.hit(
         client_address(request, auth.settings.trusted_proxy_networks), "sign-in requests"
@@ -274,10 +281,7 @@ async def callback(
     if not code:
         raise BadRequest("The sign-in callback has no code; start the sign-in again.")
     pending = await auth.states.consume(state, auth.now())
-    user = await _complete_sign_in(auth, code, pending.code_verifier)
-    response = RedirectResponse(DASHBOARD, status_code=303)
-    _set_session_cookie(response, auth, user)
-    return response
+    return _to_dashboard(auth, await _complete_sign_in(auth, code, pending.code_verifier))
 
 
 @router.get(
@@ -301,9 +305,7 @@ async def sign_in_link(
             "This sign-in link was used already or has expired; ask for a new one "
             "(echostats sign-in-link USER_ID)."
         )
-    response = RedirectResponse(DASHBOARD, status_code=303)
-    _set_session_cookie(response, auth, user)
-    return response
+    return _to_dashboard(auth, user)
 
 
 @router.get("/status", response_model=StatusOut, summary="Who is signed in")

@@ -24,11 +24,11 @@ from fastapi import FastAPI
 from echostats.app import create_app
 from echostats.settings import Settings
 from echostats.store import Store
-from echostats.store.database import make_client
 from echostats.store.embedded import EmbeddedServer, free_loopback_port
 from echostats.store.users import Users
 from tests import leaks
 from tests.api.test_listenbrainz import new_token
+from tests.conftest import prepared_store
 from tests.ingest.truth import stored_plays
 from tests.servers import running_uvicorn
 from tests.signin import SignInWorld, signin_world
@@ -38,15 +38,8 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 async def receiver_store(db_server: EmbeddedServer) -> AsyncIterator[Store]:
-    client = make_client(db_server.url)
-    name = f"receiver_{uuid.uuid4().hex[:12]}"
-    store = Store(client=client, db=client[name])
-    await store.prepare()
-    try:
+    async with prepared_store(db_server, "receiver") as store:
         yield store
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 @contextlib.asynccontextmanager
