@@ -58,7 +58,7 @@ async def start_pipeline(
 ) -> Pipeline:
     """The core actors. ``owner`` (the instance id) is stamped on every job this process
     creates; ``before_write`` is told each batch's new plays before they are written (the
-    relay's intake, ``start_relay``)."""
+    relay's intake, ``relay_intake``)."""
     # First: the sweep for jobs an earlier run left behind runs before any job of ours exists.
     keeper = JobKeeper(SyncJobs(store, owner), now, sole_instance=store.private)
     await hub.start_actor(job_keeper.ACTOR_NAME, job_keeper.run, keeper)
@@ -106,6 +106,14 @@ async def start_pipeline(
     )
 
 
+def relay_intake(
+    hub: Hub, store: Store, cipher: TokenCipher, now: Callable[[], datetime]
+) -> relay.RelayIntake:
+    """What the aggregator tells of new plays (``start_pipeline(before_write=...)``)."""
+    nudges, _ = hub.stream(relay.NUDGES, relay.NUDGE_BUFFER, type(None))
+    return relay.RelayIntake(RelayTargets(store, cipher), RelayQueue(store), now, nudges)
+
+
 async def start_relay(
     hub: Hub,
     store: Store,
@@ -115,10 +123,10 @@ async def start_relay(
     *,
     owner: str,
     config: relay.RelayConfig,
-) -> relay.RelayIntake:
-    """The relay's sender actor; returns its intake, for ``start_pipeline(before_write=...)``."""
+) -> None:
+    """The relay's sender. Started after the pipeline: the aggregator has redone what a crash
+    interrupted by then, so a queued play the store lacks really is missing."""
+    _, nudges = hub.stream(relay.NUDGES, relay.NUDGE_BUFFER, type(None))
     targets, queue = RelayTargets(store, cipher), RelayQueue(store)
-    nudges_in, nudges = hub.stream(relay.NUDGES, relay.NUDGE_BUFFER, type(None))
     sender = relay.RelaySender(targets, queue, Leases(store, owner), http, now, config)
     await hub.start_actor("relay", relay.run, nudges, sender)
-    return relay.RelayIntake(targets, queue, now, nudges_in)

@@ -23,7 +23,7 @@ from actors.hub import Hub
 from actors.ingestion import instance_id, open_hub, poller_config, start_ingestion
 from actors.logger import RecordSink
 from actors.metering import pipeline_families
-from actors.pipeline import api_call_sink, start_pipeline, start_relay
+from actors.pipeline import api_call_sink, relay_intake, start_pipeline, start_relay
 from actors.relay import RelayConfig
 from actors.syncing import SyncConfig, start_syncing
 from actors.timing import REAL_TIME, Timing
@@ -145,7 +145,11 @@ async def _pipeline_and_relay(  # noqa: PLR0917 - the composition root's collabo
     """The core pipeline, its aggregator queueing new plays for the relay before writing them."""
     settings: Settings = app.state.settings
     app.state.relay_targets = RelayTargets(store, cipher)
-    intake = await start_relay(
+    intake = relay_intake(hub, store, cipher, _utc_now)
+    pipeline = await start_pipeline(
+        hub, store, _utc_now, metrics=metrics, owner=replica, before_write=intake
+    )
+    await start_relay(
         hub,
         store,
         cipher,
@@ -154,9 +158,7 @@ async def _pipeline_and_relay(  # noqa: PLR0917 - the composition root's collabo
         owner=replica,
         config=RelayConfig(max_wait=settings.relay_max_retry_wait),
     )
-    return await start_pipeline(
-        hub, store, _utc_now, metrics=metrics, owner=replica, before_write=intake
-    )
+    return pipeline
 
 
 def create_app(
