@@ -174,25 +174,18 @@ def _inspect_zip(name: str, path: Path, limits: ArchiveLimits) -> tuple[list[Ent
 
 def _first_row(entry: Entry) -> object:
     """The first row of the entry (None when empty, ``MALFORMED`` when cut off in it); raises
-    when a JSON export is not an array."""
+    when a Spotify export is not an array."""
     with entry.open() as stream:
         head = stream.read(SNIFF_BYTES)
     try:
         for row in open_rows(entry.kind, io.BytesIO(head).read):
             return row
     except NotAnArray:
+        # Only Spotify's formats must be an array; the others read whatever comes.
         raise Unprocessable(
-            f"{entry.name} is not a {_described(entry.kind)} file: expected a JSON array of rows."
+            f"{entry.name} is not a Spotify export file: expected a JSON array of rows."
         ) from None
     return None
-
-
-def _described(kind: ExportFile) -> str:
-    if kind.format is ExportFormat.LISTENBRAINZ:
-        return "ListenBrainz export"
-    if kind.format in (ExportFormat.LASTFM_CSV, ExportFormat.LASTFM_JSON):
-        return "Last.fm export"
-    return "Spotify export"
 
 
 # Formats told by the keys of their first row, and what such a file is taken for.
