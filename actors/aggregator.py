@@ -14,7 +14,7 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -93,8 +93,13 @@ class Aggregator:
         publish: Callable[[Event], Event],
         now: Callable[[], datetime],
         rules: CountingRules = DEFAULT_RULES,
+        *,
+        before_write: Callable[[str, Sequence[Document]], Awaitable[None]] | None = None,
     ) -> None:
         self._plays = plays
+        # Told a batch's new play documents before they are written (the relay queues them:
+        # a crash after this leaves a journal entry that ``recover`` redoes).
+        self._before_write = before_write
         self._users = users
         self._publish = publish
         self._now = now
@@ -226,6 +231,8 @@ class Aggregator:
         if prepared.entry is None:
             return
         try:
+            if self._before_write is not None and prepared.changes.inserts:
+                await self._before_write(prepared.batch.user_id, prepared.changes.inserts)
             await self._plays.write(prepared.entry, prepared.changes, prepared.deltas)
         finally:
             self._writing.remove(prepared)

@@ -142,7 +142,7 @@ class Enricher:
     async def round(self) -> int:
         """One pass over every user within the remaining budget; returns lookups done."""
         done = 0
-        for user_id in await self.users.all_ids():
+        for user_id in await self.users.spotify_user_ids():
             remaining = self.budget.remaining(self.clock())
             if remaining == 0:
                 break

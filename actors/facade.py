@@ -15,7 +15,7 @@ from pathlib import Path
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
-from actors import poll_manager
+from actors import poll_manager, relay, scrobbled_now, topics
 from actors.asking import ask
 from actors.broadcaster import BroadcastStats, Subscription
 from actors.events import Event
@@ -28,6 +28,7 @@ from actors.rollup_build import RollupBuilder
 from actors.scheduler import SyncTicket, request_sync
 from actors.supervisor import ActorStatus
 from echostats.domain.plays import Play
+from echostats.domain.polling import NowPlaying
 from echostats.store.sync_jobs import JobType as SyncJobType
 
 # How long a caller waits for the aggregator. It answers in well under a second; these bound
@@ -120,6 +121,26 @@ class Pipeline:
 
     def publish(self, event: Event) -> Event:
         return self._hub.broadcaster.publish(event)
+
+    def relay_changed(self) -> None:
+        """A user's relay settings changed: the sender looks at their queue now."""
+        send, _ = self._hub.stream(relay.NUDGES, relay.NUDGE_BUFFER, type(None))
+        relay.nudge(send)
+
+    def playing_now(self, user_id: str, state: NowPlaying) -> Event:
+        """A scrobbler's ``playing_now``: the user's now-playing state at once, and ``idle``
+        when the track's length (or 10 minutes) has passed without news (``scrobbled_now``)."""
+        name, data = state.event()
+        event = self._hub.broadcaster.publish(Event(topics.now_playing(user_id), name, data))
+        seconds = state.duration_ms / 1000 if state.duration_ms else scrobbled_now.DEFAULT_SECONDS
+        send, _ = self._hub.stream(
+            scrobbled_now.INBOX, scrobbled_now.INBOX_SIZE, scrobbled_now.Expiry
+        )
+        with contextlib.suppress(anyio.WouldBlock):
+            send.send_nowait(
+                scrobbled_now.Expiry(event.topic, event.id, anyio.current_time() + seconds)
+            )
+        return event
 
     def current_state(self, topic: str) -> Event | None:
         """The latest state event (now playing, idle) on ``topic``; new subscribers get it."""

@@ -1,11 +1,13 @@
 """Uploaded export files on disk → checked entries → batches of plays (sync code, run in a thread).
 
-An upload is one or more ``.json`` files or whole ``.zip`` exports. ``inspect_upload`` looks at
-each quickly (the ZIP's central directory and the first row of every export file) and refuses
-anything that is not an export with a sentence naming the file; ``read_batches`` then reads the
-entries incrementally. ZIP members are decompressed as they are read and never extracted, so
-nothing of an archive lands on disk, and declared sizes bound what is read (a lying header
-cannot inflate past its own limit). Only known export file names inside a ZIP are read.
+An upload is one or more export files or whole ``.zip`` exports: Spotify's privacy export,
+a ListenBrainz export, Last.fm scrobbles (CSV or JSON pages; ``import_formats.py`` reads each
+format). ``inspect_upload`` looks at each quickly (the ZIP's central directory and the first
+row of every export file) and refuses anything that is not an export with a sentence naming
+the file; ``read_batches`` then reads the entries incrementally. ZIP members are decompressed
+as they are read and never extracted, so nothing of an archive lands on disk, and declared
+sizes bound what is read (a lying header cannot inflate past its own limit). Only known export
+file names inside a ZIP are read.
 """
 
 from __future__ import annotations
@@ -14,30 +16,31 @@ import contextlib
 import io
 import stat
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from actors.import_formats import SHAPES, normaliser, open_rows
 from echostats.domain.counting import CountingRules
 from echostats.domain.export import (
     ExportContent,
     ExportFile,
     ExportFormat,
     classify_export_file,
-    normalise_account,
-    normalise_extended,
 )
 from echostats.domain.import_report import FileReport, RowSorter, Tally
-from echostats.domain.jsonstream import MALFORMED, ArrayReader, NotAnArray
+from echostats.domain.jsonstream import MALFORMED, NotAnArray
 from echostats.domain.plays import TRACK_URI_PREFIX, Play, Skip, SkipReason
 from echostats.errors import PayloadTooLarge, Unprocessable
 
 ZIP_MAGIC = b"PK\x03\x04"
 SNIFF_BYTES = 1 << 16
-EXTENDED_KEYS = frozenset({"ts", "ms_played"})
-ACCOUNT_KEYS = frozenset({"endTime", "msPlayed"})
 MAX_LINKED_NAMES = 500_000
+EXPECTED_NAMES = (
+    "Spotify's Streaming_History_Audio_*.json, endsong_*.json or StreamingHistory*.json, a "
+    "ListenBrainz export (listens/*/*.jsonl), a Last.fm .csv export or Last.fm JSON pages"
+)
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def _inspect_zip(name: str, path: Path, limits: ArchiveLimits) -> tuple[list[Ent
         infos = archive.infolist()
         if len(infos) > limits.max_entries:
             raise Unprocessable(
-                f"{name} holds {len(infos):,} entries; a Spotify export has far fewer "
+                f"{name} holds {len(infos):,} entries; an export has far fewer "
                 f"(at most {limits.max_entries:,} are accepted)."
             )
         entries: list[Entry] = []
@@ -145,7 +148,7 @@ def _inspect_zip(name: str, path: Path, limits: ArchiveLimits) -> tuple[list[Ent
             if total > limits.max_uncompressed:
                 raise PayloadTooLarge(
                     f"{name} unpacks to more than {limits.max_uncompressed >> 30} GiB; "
-                    "that is not a Spotify export."
+                    "that is not a listening-history export."
                 )
             if info.file_size >= limits.ratio_exempt_below and (
                 info.file_size > limits.max_ratio * max(info.compress_size, 1)
@@ -164,44 +167,68 @@ def _inspect_zip(name: str, path: Path, limits: ArchiveLimits) -> tuple[list[Ent
             )
     if not entries:
         raise Unprocessable(
-            f"{name} holds no Spotify streaming history: expected files named like "
-            "Streaming_History_Audio_*.json, endsong_*.json or StreamingHistory*.json."
+            f"{name} holds no listening history: expected files named like {EXPECTED_NAMES}."
         )
     return entries, ignored
 
 
 def _first_row(entry: Entry) -> object:
-    """The first element of the entry's array (None when empty); raises when it is not one."""
+    """The first row of the entry (None when empty, ``MALFORMED`` when cut off in it); raises
+    when a Spotify export is not an array."""
     with entry.open() as stream:
         head = stream.read(SNIFF_BYTES)
-    reader = ArrayReader(io.BytesIO(head).read)
     try:
-        for row in reader:
+        for row in open_rows(entry.kind, io.BytesIO(head).read):
             return row
     except NotAnArray:
+        # Only Spotify's formats must be an array; the others read whatever comes.
         raise Unprocessable(
             f"{entry.name} is not a Spotify export file: expected a JSON array of rows."
         ) from None
     return None
 
 
-def _sniff_kind(row: object) -> ExportFile | None:
-    if isinstance(row, dict):
-        if row.keys() >= EXTENDED_KEYS:
-            return ExportFile(ExportFormat.EXTENDED, ExportContent.AUDIO)
-        if row.keys() >= ACCOUNT_KEYS:
-            return ExportFile(ExportFormat.ACCOUNT, ExportContent.MUSIC)
+# Formats told by the keys of their first row, and what such a file is taken for.
+_BY_KEYS = (
+    ExportFile(ExportFormat.EXTENDED, ExportContent.AUDIO),
+    ExportFile(ExportFormat.ACCOUNT, ExportContent.MUSIC),
+    ExportFile(ExportFormat.LISTENBRAINZ, ExportContent.MUSIC),
+)
+
+
+def _sniff_kind(path: Path) -> ExportFile | None:
+    """What a file with an unknown name holds, from its first bytes."""
+    with path.open("rb") as stream:
+        head = stream.read(SNIFF_BYTES)
+    text = head.decode("utf-8-sig", "replace").lstrip()
+    if '"recenttracks"' in text[:1000]:
+        return ExportFile(ExportFormat.LASTFM_JSON, ExportContent.MUSIC)
+    for kind in _BY_KEYS:
+        try:
+            row = next(iter(open_rows(kind, io.BytesIO(head).read)), None)
+        except NotAnArray:
+            continue
+        if isinstance(row, dict) and row.keys() >= SHAPES[kind.format]:
+            return kind
     return None
 
 
 def _check_shape(entry: Entry, row: object) -> None:
     if row is None or row is MALFORMED:
         return  # empty, or cut off in its first row: read it and report what is there
-    expected = EXTENDED_KEYS if entry.kind.format is ExportFormat.EXTENDED else ACCOUNT_KEYS
+    fmt = entry.kind.format
+    if fmt is ExportFormat.LASTFM_CSV:
+        if normaliser(entry.kind, "")(row) == Skip(SkipReason.MALFORMED):
+            raise Unprocessable(
+                f"{entry.name} does not look like a Last.fm CSV export: expected rows of "
+                "artist,album,track,date (like 31 Jan 2021 12:34), or a header naming them."
+            )
+        return
+    expected = SHAPES[fmt]
     if not isinstance(row, dict) or not expected <= row.keys():
         fields = ", ".join(sorted(expected))
         raise Unprocessable(
-            f"{entry.name} does not look like {entry.kind.format.value} streaming history: "
+            f"{entry.name} does not look like {fmt.value} listening history: "
             f"expected rows that are objects with {fields}."
         )
 
@@ -220,21 +247,14 @@ def inspect_upload(
             entries.extend(found)
             ignored.extend(skipped)
             continue
-        kind = classify_export_file(name)
-        size = path.stat().st_size
+        # A renamed file is still accepted when its rows say what it is.
+        kind = classify_export_file(name) or _sniff_kind(path)
         if kind is None:
-            # A renamed file is still accepted when its rows say what it is.
-            probe = Entry(
-                name, ExportFile(ExportFormat.EXTENDED, ExportContent.AUDIO), path, None, size
+            raise Unprocessable(
+                f"{name} is not a Spotify, ListenBrainz or Last.fm export: expected a .zip "
+                f"export or files like {EXPECTED_NAMES}."
             )
-            kind = _sniff_kind(_first_row(probe))
-            if kind is None:
-                raise Unprocessable(
-                    f"{name} is not a Spotify streaming-history file: expected a .zip export "
-                    "or JSON named like Streaming_History_Audio_*.json, endsong_*.json or "
-                    "StreamingHistory*.json."
-                )
-        entries.append(Entry(name, kind, path, None, size))
+        entries.append(Entry(name, kind, path, None, path.stat().st_size))
     for entry in entries:
         _check_shape(entry, _first_row(entry))
     # Extended rows first: they teach which Spotify id a name pair has, for account rows.
@@ -283,16 +303,6 @@ class NameLinks:
         return replace(play, track_id=track_id, track_key=TRACK_URI_PREFIX + track_id)
 
 
-def _normaliser(kind: ExportFile, user_id: str) -> Callable[[object], Play | Skip]:
-    if kind.format is ExportFormat.ACCOUNT:
-        return lambda row: normalise_account(row, user_id)
-    video = kind.content is ExportContent.VIDEO
-    return lambda row: normalise_extended(row, user_id, video=video)
-
-
-_MALFORMED_SKIP = Skip(SkipReason.MALFORMED)
-
-
 def read_batches(
     upload: Upload, user_id: str, rules: CountingRules, batch_size: int = 1_000
 ) -> Iterator[Batch]:
@@ -302,14 +312,14 @@ def read_batches(
     links = NameLinks()
     done_before = 0
     for index, entry in enumerate(upload.entries):
-        normalise = _normaliser(entry.kind, user_id)
+        normalise = normaliser(entry.kind, user_id)
         with contextlib.closing(entry.open()) as stream:
-            reader = ArrayReader(stream.read)
+            reader = open_rows(entry.kind, stream.read)
             plays: list[Play] = []
             tally = Tally()
             try:
                 for row in reader:
-                    result = _MALFORMED_SKIP if row is MALFORMED else normalise(row)
+                    result = normalise(row)
                     if isinstance(result, Play):
                         links.learn(result)
                         result = links.link(result)
@@ -321,7 +331,7 @@ def read_batches(
                             plays, tally = [], Tally()
             except (zipfile.BadZipFile, EOFError, OSError):
                 # A damaged member (CRC error, cut-off archive): keep what was read.
-                sorter.sort(_MALFORMED_SKIP, tally)
+                sorter.sort(Skip(SkipReason.MALFORMED), tally)
         done_before += entry.size
         yield Batch(index, plays, tally, done_before, True)
 

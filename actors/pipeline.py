@@ -6,10 +6,13 @@ and then ``start_pipeline``; everything else about the actors stays in this pack
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from actors import aggregator, importer, job_keeper, logger
+import httpx
+
+from actors import aggregator, importer, job_keeper, logger, relay, scrobbled_now
 from actors.facade import Pipeline
 from actors.hub import Fresh, Hub
 from actors.job_keeper import JobKeeper
@@ -19,11 +22,14 @@ from actors.metering import ImportRowMeter, MeteredAggregator
 from actors.rollup_build import RollupBuilder
 from echostats.domain.counting import DEFAULT_RULES, CountingRules
 from echostats.metrics import Metrics
+from echostats.security.crypto import TokenCipher
 from echostats.spotify import ApiCallRecord
 from echostats.store import Store
 from echostats.store.api_logs import ApiLogs
 from echostats.store.import_reports import ImportReports
+from echostats.store.leases import Leases
 from echostats.store.plays import PlayStore
+from echostats.store.relay import RelayQueue, RelayTargets
 from echostats.store.sync_jobs import SyncJobs
 from echostats.store.users import Users
 
@@ -48,9 +54,11 @@ async def start_pipeline(
     rules: CountingRules = DEFAULT_RULES,
     metrics: Metrics | None = None,
     owner: str = "",
+    before_write: Callable[[str, Sequence[Mapping[str, Any]]], Awaitable[None]] | None = None,
 ) -> Pipeline:
     """The core actors. ``owner`` (the instance id) is stamped on every job this process
-    creates."""
+    creates; ``before_write`` is told each batch's new plays before they are written (the
+    relay's intake, ``relay_intake``)."""
     # First: the sweep for jobs an earlier run left behind runs before any job of ours exists.
     keeper = JobKeeper(SyncJobs(store, owner), now, sole_instance=store.private)
     await hub.start_actor(job_keeper.ACTOR_NAME, job_keeper.run, keeper)
@@ -61,9 +69,9 @@ async def start_pipeline(
 
     def writer() -> aggregator.Aggregator:
         return (
-            aggregator.Aggregator(*writer_args)
+            aggregator.Aggregator(*writer_args, before_write=before_write)
             if metrics is None
-            else MeteredAggregator(*writer_args, metrics=metrics)
+            else MeteredAggregator(*writer_args, metrics=metrics, before_write=before_write)
         )
 
     import_publish = (
@@ -87,6 +95,8 @@ async def start_pipeline(
         rules=rules,
     )
     await hub.start_actor("importer", importer.run, import_queue, history_importer)
+    _, expiries = hub.stream(scrobbled_now.INBOX, scrobbled_now.INBOX_SIZE, scrobbled_now.Expiry)
+    await hub.start_actor("scrobbled_now", scrobbled_now.run, expiries, hub.broadcaster, now)
     return Pipeline(
         hub,
         to_aggregator=to_aggregator,
@@ -94,3 +104,29 @@ async def start_pipeline(
         rollup_builder=rebuilder,
         importer=history_importer,
     )
+
+
+def relay_intake(
+    hub: Hub, store: Store, cipher: TokenCipher, now: Callable[[], datetime]
+) -> relay.RelayIntake:
+    """What the aggregator tells of new plays (``start_pipeline(before_write=...)``)."""
+    nudges, _ = hub.stream(relay.NUDGES, relay.NUDGE_BUFFER, type(None))
+    return relay.RelayIntake(RelayTargets(store, cipher), RelayQueue(store), now, nudges)
+
+
+async def start_relay(
+    hub: Hub,
+    store: Store,
+    cipher: TokenCipher,
+    http: httpx.AsyncClient,
+    now: Callable[[], datetime],
+    *,
+    owner: str,
+    config: relay.RelayConfig,
+) -> None:
+    """The relay's sender. Started after the pipeline: the aggregator has redone what a crash
+    interrupted by then, so a queued play the store lacks really is missing."""
+    _, nudges = hub.stream(relay.NUDGES, relay.NUDGE_BUFFER, type(None))
+    targets, queue = RelayTargets(store, cipher), RelayQueue(store)
+    sender = relay.RelaySender(targets, queue, Leases(store, owner), http, now, config)
+    await hub.start_actor("relay", relay.run, nudges, sender)

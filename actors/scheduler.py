@@ -142,7 +142,7 @@ class Scheduler:
         """Start every due periodic sync; seconds until the next one is due."""
         now = self.now()
         soonest = self.interval.total_seconds()
-        for user_id in await self.users.all_ids():
+        for user_id in await self.users.spotify_user_ids():
             if user_id in self._running:
                 continue
             last = await self.jobs.last_of(user_id)

@@ -203,7 +203,7 @@ async def _playlist_rows(deps: SyncDeps, user_id: str, playlist_id: str) -> list
 async def _playlists(deps: SyncDeps, reporter: JobReporter, step: dict[str, object]) -> int:
     user_id = reporter.user_id
     user = await deps.users.get(user_id)
-    spotify_id = user.spotify_id if user else ""
+    spotify_id = (user.spotify_id if user else None) or ""  # a local user has none
 
     async def listing() -> list[dict[str, object]]:
         return [p.model_dump(mode="json") async for p in deps.spotify.iter_my_playlists(user_id)]

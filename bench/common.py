@@ -1,9 +1,16 @@
-"""Helpers shared by the benchmarks: process memory and a small results table."""
+"""Helpers shared by the benchmarks: process memory, a small results table, and a real
+``echostats serve`` in a process of its own."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import platform
+import signal
 import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from echostats.security.keys import new_key_entry, new_session_secret
@@ -52,3 +59,42 @@ def bench_settings(data_dir: Path) -> Settings:
         session_secret=new_session_secret(),
         encryption_keys=new_key_entry("bench"),
     )
+
+
+def service_env(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
+    """The environment of an ``echostats serve`` for a benchmark (none of the caller's
+    ``ECHOSTATS_`` settings, fresh secrets, no release feed, quiet logs)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECHOSTATS_")}
+    env.update(
+        ECHOSTATS_DATA_DIR=str(data_dir),
+        ECHOSTATS_PORT=str(port),
+        ECHOSTATS_UPDATE_FEED_URL="",
+        ECHOSTATS_LOG_LEVEL="WARNING",
+        ECHOSTATS_SPOTIFY_CLIENT_ID="bench",
+        ECHOSTATS_SPOTIFY_CLIENT_SECRET="bench-secret",
+        ECHOSTATS_SESSION_SECRET=new_session_secret(),
+        ECHOSTATS_ENCRYPTION_KEYS=new_key_entry("bench"),
+    )
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``echostats serve`` running for the block; stopped with SIGTERM (killed after 30 s)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "echostats.cli", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=cwd,
+    )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -33,9 +31,8 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
-from bench.common import machine, rss_mb
+from bench.common import machine, rss_mb, service_env, serving
 from bench.export_generator import write_export
-from echostats.security.keys import new_key_entry, new_session_secret
 from echostats.simulator import Simulator, SimulatorConfig
 from echostats.simulator.server import serve as serve_simulator
 from echostats.store.embedded import free_loopback_port
@@ -192,59 +189,46 @@ async def run(args: argparse.Namespace) -> None:
             port = free_loopback_port()
             base_url = f"http://127.0.0.1:{port}"
             sim_base = f"http://127.0.0.1:{sim_port}"
-            env = {k: v for k, v in os.environ.items() if not k.startswith("ECHOSTATS_")}
-            env.update(
-                ECHOSTATS_DATA_DIR=str(root / "data"),
-                ECHOSTATS_PORT=str(port),
-                ECHOSTATS_UPDATE_FEED_URL="",
-                ECHOSTATS_LOG_LEVEL="WARNING",
+            env = service_env(
+                root / "data",
+                port,
                 ECHOSTATS_SPOTIFY_CLIENT_ID=sim.config.client_id,
                 ECHOSTATS_SPOTIFY_CLIENT_SECRET=sim.config.client_secret,
                 ECHOSTATS_SPOTIFY_ACCOUNTS_URL=sim_base,
                 ECHOSTATS_SPOTIFY_API_URL=f"{sim_base}/v1",
-                ECHOSTATS_SESSION_SECRET=new_session_secret(),
-                ECHOSTATS_ENCRYPTION_KEYS=new_key_entry("bench"),
-            )
-            process = subprocess.Popen(  # noqa: ASYNC220 - spawning is quick
-                [sys.executable, "-m", "echostats.cli", "serve"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                cwd=root,
             )
             try:
-                async with httpx.AsyncClient(
-                    base_url=base_url, timeout=60, headers={"Origin": base_url}
-                ) as http:
-                    await wait_ready(http, process)
-                    await sign_in(http)
-                    t0 = time.perf_counter()
-                    job = await import_history(http, paths)
-                    imported_in = time.perf_counter() - t0
-                    store_pid = _children(process.pid)[0]
-                    print(f"machine: {machine()}")
-                    print(
-                        f"history: {truth.rows:,} export rows over {args.days} days imported in "
-                        f"{imported_in:.0f} s ({job['status']}; {truth.counted:,} counted plays)"
-                        f" + the simulator's live plays"
-                    )
-                    print(
-                        f"idle RSS: service {rss_mb(process.pid):.0f} MiB, "
-                        f"store {rss_mb(store_pid):.0f} MiB"
-                    )
-                    windows = [
-                        await measure(
-                            base_url, http.cookies, clients, args.seconds, (process.pid, store_pid)
+                with serving(env, root) as process:
+                    async with httpx.AsyncClient(
+                        base_url=base_url, timeout=60, headers={"Origin": base_url}
+                    ) as http:
+                        await wait_ready(http, process)
+                        await sign_in(http)
+                        t0 = time.perf_counter()
+                        job = await import_history(http, paths)
+                        imported_in = time.perf_counter() - t0
+                        store_pid = _children(process.pid)[0]
+                        print(f"machine: {machine()}")
+                        print(
+                            f"history: {truth.rows:,} export rows over {args.days} days imported"
+                            f" in {imported_in:.0f} s ({job['status']}; {truth.counted:,} "
+                            "counted plays) + the simulator's live plays"
                         )
-                        for clients in args.levels
-                    ]
+                        print(
+                            f"idle RSS: service {rss_mb(process.pid):.0f} MiB, "
+                            f"store {rss_mb(store_pid):.0f} MiB"
+                        )
+                        windows = [
+                            await measure(
+                                base_url,
+                                http.cookies,
+                                clients,
+                                args.seconds,
+                                (process.pid, store_pid),
+                            )
+                            for clients in args.levels
+                        ]
             finally:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
                 tg.cancel_scope.cancel()
     report(windows)
 

@@ -10,6 +10,7 @@ BENCHMARKS = [
     "bench.store_write",
     "bench.spotify_client_bench",
     "bench.sse_fanout",
+    "bench.scrobble_bench",
 ]
 
 

@@ -7,17 +7,13 @@ Run: ``.venv/bin/python -m bench.startup [--runs 5]``. Each run uses a fresh dat
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from bench.common import machine, rss_mb, summary
-from echostats.security.keys import new_key_entry, new_session_secret
+from bench.common import machine, rss_mb, service_env, serving, summary
 from echostats.store.embedded import free_loopback_port
 
 
@@ -29,26 +25,9 @@ def _children(pid: int) -> list[int]:
 def one_run(idle_seconds: float) -> tuple[float, float, float]:
     port = free_loopback_port()
     with tempfile.TemporaryDirectory() as data_dir:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ECHOSTATS_")}
-        env.update(
-            ECHOSTATS_DATA_DIR=data_dir,
-            ECHOSTATS_PORT=str(port),
-            ECHOSTATS_UPDATE_FEED_URL="",
-            ECHOSTATS_SPOTIFY_CLIENT_ID="bench",
-            ECHOSTATS_SPOTIFY_CLIENT_SECRET="bench",
-            ECHOSTATS_LOG_LEVEL="WARNING",
-            ECHOSTATS_SESSION_SECRET=new_session_secret(),
-            ECHOSTATS_ENCRYPTION_KEYS=new_key_entry("bench"),
-        )
+        env = service_env(Path(data_dir), port)
         started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "echostats.cli", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=data_dir,
-        )
-        try:
+        with serving(env, Path(data_dir)) as process:
             url = f"http://127.0.0.1:{port}/api/health/ready"
             with httpx.Client(timeout=2) as client:
                 while True:
@@ -64,9 +43,6 @@ def one_run(idle_seconds: float) -> tuple[float, float, float]:
             time.sleep(idle_seconds)
             store_pid = _children(process.pid)[0]
             return cold_start, rss_mb(process.pid), rss_mb(store_pid)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
 
 
 def main() -> None:

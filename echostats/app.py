@@ -19,10 +19,12 @@ from anyio.abc import TaskGroup
 from fastapi import FastAPI
 
 from actors.facade import Pipeline
+from actors.hub import Hub
 from actors.ingestion import instance_id, open_hub, poller_config, start_ingestion
 from actors.logger import RecordSink
 from actors.metering import pipeline_families
-from actors.pipeline import api_call_sink, start_pipeline
+from actors.pipeline import api_call_sink, relay_intake, start_pipeline, start_relay
+from actors.relay import RelayConfig
 from actors.syncing import SyncConfig, start_syncing
 from actors.timing import REAL_TIME, Timing
 from echostats import __version__
@@ -31,6 +33,7 @@ from echostats.api.demo_history import DemoHistory
 from echostats.api.errors import UnhandledErrorMiddleware, install_error_handlers
 from echostats.api.health import CheckResult, ReadinessCheck
 from echostats.api.history_import import STALE_UPLOAD_SECONDS, sweep_stale_uploads, uploads_root
+from echostats.api.listenbrainz import ListenBrainzLimits
 from echostats.api.metrics import MetricsMiddleware
 from echostats.api.metrics import router as metrics_router
 from echostats.api.middleware import RequestIdMiddleware
@@ -39,11 +42,13 @@ from echostats.api.ratelimit import RateLimiter
 from echostats.api.routers import include_api
 from echostats.metrics import Metrics
 from echostats.releases import ReleaseFeed
+from echostats.security.crypto import TokenCipher
 from echostats.security.setup import session_signer, token_cipher
 from echostats.settings import Settings
 from echostats.spotify import ApiCallRecord, SpotifyClient, SpotifyConfig
 from echostats.store import Store, open_store
 from echostats.store.oauth_states import OAuthStates
+from echostats.store.relay import RelayTargets
 from echostats.store.tokens import EncryptedTokenStore
 from echostats.store.users import Users
 from echostats.web.routes import mount_dashboard
@@ -128,6 +133,34 @@ def _first_sign_in(
     return on_first_sign_in
 
 
+async def _pipeline_and_relay(  # noqa: PLR0917 - the composition root's collaborators
+    app: FastAPI,
+    hub: Hub,
+    store: Store,
+    cipher: TokenCipher,
+    http: httpx.AsyncClient,
+    metrics: Metrics,
+    replica: str,
+) -> Pipeline:
+    """The core pipeline, its aggregator queueing new plays for the relay before writing them."""
+    settings: Settings = app.state.settings
+    app.state.relay_targets = RelayTargets(store, cipher)
+    intake = relay_intake(hub, store, cipher, _utc_now)
+    pipeline = await start_pipeline(
+        hub, store, _utc_now, metrics=metrics, owner=replica, before_write=intake
+    )
+    await start_relay(
+        hub,
+        store,
+        cipher,
+        http,
+        _utc_now,
+        owner=replica,
+        config=RelayConfig(max_wait=settings.relay_max_retry_wait),
+    )
+    return pipeline
+
+
 def create_app(
     settings: Settings,
     *,
@@ -190,8 +223,8 @@ def create_app(
                 clock=clock.monotonic,
                 now=clock.now,
             )
-            pipeline = await start_pipeline(
-                hub, active_store, _utc_now, metrics=metrics, owner=replica
+            pipeline = await _pipeline_and_relay(
+                app, hub, active_store, cipher, active_http, metrics, replica
             )
             app.state.pipeline = pipeline
             metrics.set_collector("pipeline", pipeline_families(pipeline, log_sink))
@@ -269,6 +302,7 @@ def create_app(
     mount_dashboard(app)
     # Added innermost first: the request id wraps everything, so even a 500 carries one.
     app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(ListenBrainzLimits, settings=settings)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(ProtectionMiddleware, base_url=settings.base_url, https=settings.is_https)
     app.add_middleware(RequestIdMiddleware)

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
@@ -33,6 +33,7 @@ from echostats.simulator.server import serve as serve_simulator
 from echostats.store import open_store
 from echostats.store.backup import BackupSummary, backup, restore
 from echostats.store.tokens import EncryptedTokenStore
+from echostats.store.users import Users
 
 log = logging.getLogger("echostats")
 
@@ -41,6 +42,7 @@ T = TypeVar("T")
 EXIT_CONFIG = 2
 EXIT_STORE = 3
 EXIT_STARTUP = 4
+SIGN_IN_LINK_TTL = timedelta(days=7)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,6 +77,15 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     history.add_argument("--user", help="user id (default: the only user)")
     history.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    add_user = commands.add_parser(
+        "add-user",
+        help="create a user without Spotify (they scrobble) and print their sign-in link",
+    )
+    add_user.add_argument("name", help="the name the dashboard shows")
+    link = commands.add_parser(
+        "sign-in-link", help="print a new single-use sign-in link for a user"
+    )
+    link.add_argument("user", metavar="USER_ID")
     doctor = commands.add_parser(
         "doctor",
         help="check configuration, database, Spotify credentials and tokens; say what to fix",
@@ -88,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--force", action="store_true", help="replace whatever the database already holds"
     )
-    for command in (doctor, backup, restore):
+    for command in (doctor, backup, restore, add_user, link):
         command.add_argument("--demo", action="store_true", help="use the demo installation")
     return parser
 
@@ -234,6 +245,44 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0 if job["status"] == "completed" else 1
 
 
+async def _sign_in_link(users: Users, settings: Settings, user_id: str) -> str:
+    secret = await users.issue_sign_in_link(user_id, datetime.now(UTC), SIGN_IN_LINK_TTL)
+    if secret is None:
+        raise CommandError(f"no user with id {user_id}", 1)
+    return f"{settings.base_url}/api/v1/auth/link?token={secret}"
+
+
+def _cmd_add_user(args: argparse.Namespace) -> int:
+    settings = _settings_for(args)
+    name = args.name.strip()
+    if not name or len(name) > 100:
+        raise CommandError("give the user a name of 1 to 100 characters", 1)
+
+    async def run(active: Settings) -> tuple[str, str]:
+        async with open_store(active) as store:
+            users = Users(store)
+            user = await users.create_local(name, datetime.now(UTC))
+            return user.id, await _sign_in_link(users, active, user.id)
+
+    user_id, url = _run(run, settings)
+    print(f"created {name} (user id {user_id}); this link signs them in once, within 7 days:")
+    print(url)
+    return 0
+
+
+def _cmd_sign_in_link(args: argparse.Namespace) -> int:
+    settings = _settings_for(args)
+
+    async def run(active: Settings) -> str:
+        async with open_store(active) as store:
+            return await _sign_in_link(Users(store), active, args.user)
+
+    url = _run(run, settings)
+    print("this link signs the user in once, within 7 days:")
+    print(url)
+    return 0
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
@@ -287,6 +336,8 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "add-user": _cmd_add_user,
+    "sign-in-link": _cmd_sign_in_link,
     "backup": _cmd_backup,
     "doctor": _cmd_doctor,
     "restore": _cmd_restore,

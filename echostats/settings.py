@@ -101,6 +101,18 @@ class Settings(BaseSettings):
     import_rate_limit: int = Field(
         10, ge=1, description="History imports allowed per client per minute."
     )
+    relay_max_retry_wait: float = Field(
+        3600.0,
+        gt=0,
+        description="Longest seconds between two tries to relay plays to a server that fails; "
+        "the wait doubles from 1 s up to this.",
+    )
+    scrobble_rate_limit: int = Field(
+        60,
+        ge=1,
+        description="ListenBrainz API requests allowed per token (or per address without one) "
+        "per 10 seconds.",
+    )
 
     # --- behaviour ---
     demo_mode: bool = Field(

@@ -5,6 +5,7 @@ Nothing here mocks MongoDB: the tests talk to the same SecantusDB server the app
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -60,11 +61,11 @@ async def db_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[E
         await server.stop()
 
 
-@pytest.fixture
-async def store(db_server: EmbeddedServer) -> AsyncIterator[Store]:
+@contextlib.asynccontextmanager
+async def prepared_store(db_server: EmbeddedServer, prefix: str = "test") -> AsyncIterator[Store]:
     """A prepared store (indexes, migrations) on a database of its own, dropped afterwards."""
     client = make_client(db_server.url)
-    name = f"test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     store = Store(client=client, db=client[name])
     await store.prepare()
     try:
@@ -72,6 +73,12 @@ async def store(db_server: EmbeddedServer) -> AsyncIterator[Store]:
     finally:
         await client.drop_database(name)
         await client.close()
+
+
+@pytest.fixture
+async def store(db_server: EmbeddedServer) -> AsyncIterator[Store]:
+    async with prepared_store(db_server) as store:
+        yield store
 
 
 @pytest.fixture

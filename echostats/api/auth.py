@@ -114,6 +114,13 @@ def _set_session_cookie(response: Response, auth: AuthContext, user: User) -> No
     )
 
 
+def _to_dashboard(auth: AuthContext, user: User) -> RedirectResponse:
+    """The answer to a completed sign-in: the dashboard, with the session cookie set."""
+    response = RedirectResponse(DASHBOARD, status_code=303)
+    _set_session_cookie(response, auth, user)
+    return response
+
+
 def _limit(request: Request, auth: AuthContext) -> None:
     auth.limiter.hit(
         client_address(request, auth.settings.trusted_proxy_networks), "sign-in requests"
@@ -201,7 +208,7 @@ class LoginOut(BaseModel):
 
 class UserOut(BaseModel):
     id: str
-    spotify_id: str
+    spotify_id: str | None  # None: a local user (``echostats add-user``), without Spotify
     display_name: str | None
     image_url: str | None
     product: str | None
@@ -274,10 +281,31 @@ async def callback(
     if not code:
         raise BadRequest("The sign-in callback has no code; start the sign-in again.")
     pending = await auth.states.consume(state, auth.now())
-    user = await _complete_sign_in(auth, code, pending.code_verifier)
-    response = RedirectResponse(DASHBOARD, status_code=303)
-    _set_session_cookie(response, auth, user)
-    return response
+    return _to_dashboard(auth, await _complete_sign_in(auth, code, pending.code_verifier))
+
+
+@router.get(
+    "/link",
+    summary="Sign in with a single-use link from `echostats sign-in-link`",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={
+        303: {"description": "Signed in: redirect to the dashboard"},
+        400: {"description": "The link was used already, has expired or is not one"},
+        429: {"description": "Too many sign-in requests from this client"},
+    },
+)
+async def sign_in_link(
+    request: Request, auth: Auth, token: Annotated[str, Query(max_length=64)]
+) -> RedirectResponse:
+    _limit(request, auth)
+    user = await auth.users.redeem_sign_in_link(token, auth.now())
+    if user is None:
+        raise BadRequest(
+            "This sign-in link was used already or has expired; ask for a new one "
+            "(echostats sign-in-link USER_ID)."
+        )
+    return _to_dashboard(auth, user)
 
 
 @router.get("/status", response_model=StatusOut, summary="Who is signed in")
@@ -306,7 +334,10 @@ async def status(request: Request, response: Response, auth: Auth) -> StatusOut:
             product=user.product,
         ),
         token_expires_at=health.expires_at if health else None,
-        spotify_reauth_required=health.reauth_required if health else True,
+        # A local user has no Spotify connection to renew.
+        spotify_reauth_required=(
+            None if user.spotify_id is None else health.reauth_required if health else True
+        ),
     )
 
 

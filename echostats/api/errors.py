@@ -3,6 +3,9 @@
 ``{"detail": "<sentence>", "request_id": "<id>"}`` always; 422 adds ``errors``; 429 and 503 add
 ``Retry-After``. Unhandled exceptions are caught by a middleware *inside* the request-id
 middleware, so even a 500 carries its ``X-Request-ID`` and never a stack trace.
+
+The ListenBrainz-compatible routes (``LISTENBRAINZ_ROOTS``) answer in ListenBrainz's shape
+instead, ``{"code": <status>, "error": "<sentence>"}``: scrobblers read ``error``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ from echostats.store import is_unavailable
 log = logging.getLogger(__name__)
 
 STORE_RETRY_AFTER_SECONDS = 5
+# Where the ListenBrainz API is served (echostats/api/listenbrainz.py): under the path
+# ListenBrainz-compatible servers use, and at the root, where ListenBrainz's own libraries join
+# their paths.
+LISTENBRAINZ_ROOTS = ("/apis/listenbrainz/1", "/1")
+
+
+def is_listenbrainz(path: str) -> bool:
+    return any(path.startswith(root + "/") for root in LISTENBRAINZ_ROOTS)
 
 
 def _request_id(scope: Scope) -> str | None:
@@ -38,6 +49,8 @@ def error_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    if is_listenbrainz(scope.get("path", "")):
+        return JSONResponse({"code": status, "error": detail}, status_code=status, headers=headers)
     body: dict[str, Any] = {"detail": detail, "request_id": _request_id(scope)}
     body.update(extra)
     return JSONResponse(body, status_code=status, headers=headers)

@@ -25,7 +25,9 @@ from actors.facade import Pipeline
 from echostats.api.auth import CurrentUser
 from echostats.api.timestamps import Timestamp
 from echostats.domain.history import HistoryFilter
+from echostats.domain.listens import play_to_listen
 from echostats.domain.periods import PeriodError, resolve_range
+from echostats.domain.plays import Source, from_document
 from echostats.domain.timestamps import iso_utc
 from echostats.errors import NotFound, Unprocessable
 from echostats.store.analytics import AnalyticsStore, image_url
@@ -148,7 +150,7 @@ async def history(
     end: Annotated[str | None, Query(description="ISO date (inclusive) or datetime")] = None,
     artist: Annotated[str | None, Query(max_length=200, description="Spotify id or name")] = None,
     track: Annotated[str | None, Query(max_length=200, description="Spotify id or name")] = None,
-    source: Literal["poll", "import"] | None = None,
+    source: Source | None = None,
     q: Annotated[
         str | None, Query(max_length=200, description="case-insensitive substring")
     ] = None,
@@ -204,24 +206,8 @@ def _flat(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _listenbrainz(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """One ListenBrainz listen (the JSON Lines their importer reads)."""
-    info: dict[str, Any] = {
-        "duration_ms": int(doc["ms_played"]),
-        "music_service": "spotify.com",
-        "submission_client": "EchoStats",
-    }
-    if doc.get("track_id"):
-        info["spotify_id"] = f"https://open.spotify.com/track/{doc['track_id']}"
-        info["origin_url"] = info["spotify_id"]
-    artists = list(doc.get("artist_names") or [])
-    metadata: dict[str, Any] = {
-        "artist_name": ", ".join(artists),
-        "track_name": doc.get("track_name") or "",
-        "additional_info": info,
-    }
-    if doc.get("album_name"):
-        metadata["release_name"] = doc["album_name"]
-    return {"listened_at": int(doc["started_at"].timestamp()), "track_metadata": metadata}
+    """One ListenBrainz listen (the JSON Lines their importer reads, and ours)."""
+    return play_to_listen(from_document(doc))
 
 
 async def _lines(docs: AsyncIterator[dict[str, Any]], fmt: str) -> AsyncIterator[str]:

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/v1/me", tags=["me"])
 
 class MeOut(BaseModel):
     id: str
-    spotify_id: str
+    spotify_id: str | None
     display_name: str | None
     image_url: str | None
     product: str | None

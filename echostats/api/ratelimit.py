@@ -1,4 +1,6 @@
-"""Per-client rate limiting for expensive routes (sign-in, imports, rebuilds).
+"""Per-client rate limiting for expensive routes (sign-in, imports, rebuilds), and the
+fixed-window limiter of the ListenBrainz API, which tells clients where they stand in
+``X-RateLimit-*`` headers as ListenBrainz does.
 
 The client is the socket peer. ``X-Forwarded-For`` is believed only when the peer is a configured
 trusted proxy, and then read from the right, skipping our own proxies, so a client cannot pick
@@ -13,6 +15,7 @@ import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from starlette.requests import Request
 
@@ -76,3 +79,48 @@ class RateLimiter:
                 retry_after=wait,
             )
         hits.append(now)
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """Where a client stands in its current window."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_in: float  # seconds until the window ends
+
+    def headers(self, wall_clock: float) -> dict[str, str]:
+        """ListenBrainz's rate-limit headers (``Reset`` is epoch seconds, ``Reset-In`` seconds
+        from now; ListenBrainz recommends the latter, which survives a skewed client clock)."""
+        reset_in = max(0, math.ceil(self.reset_in))
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset-In": str(reset_in),
+            "X-RateLimit-Reset": str(int(wall_clock) + reset_in),
+        }
+
+
+class WindowLimiter:
+    """At most ``limit`` requests per key in each fixed ``window`` (seconds), as ListenBrainz."""
+
+    def __init__(
+        self, limit: int, window: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._windows: OrderedDict[str, tuple[float, int]] = OrderedDict()  # key: (start, used)
+
+    def take(self, key: str) -> Allowance:
+        now = self._clock()
+        start, used = self._windows.pop(key, (now, 0))
+        if now >= start + self.window:
+            start, used = now, 0
+        allowed = used < self.limit
+        used += allowed
+        self._windows[key] = (start, used)
+        while len(self._windows) > MAX_TRACKED_CLIENTS:
+            self._windows.popitem(last=False)
+        return Allowance(allowed, self.limit, self.limit - used, start + self.window - now)

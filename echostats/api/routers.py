@@ -17,18 +17,23 @@ from echostats.api import (
     player,
     playlists,
     recommendations,
+    relay,
+    scrobble_tokens,
     streams,
     sync_jobs,
     top_items,
     user_settings,
 )
 from echostats.api.error_docs import install_error_docs
+from echostats.api.listenbrainz import include_listenbrainz
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     auth.router,
     me.router,
     user_settings.router,
+    scrobble_tokens.router,
+    relay.router,
     analytics.router,
     top_items.router,
     history.router,
@@ -49,3 +54,4 @@ def include_api(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
     install_error_docs(app, ROUTERS)
+    include_listenbrainz(app)  # outside the OpenAPI document: ListenBrainz's contract

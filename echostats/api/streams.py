@@ -43,7 +43,8 @@ def _pipeline(request: Request) -> Pipeline:
     "/now-playing",
     summary="Live now-playing stream",
     description="Events: first the current state, then `now_playing` (track, progress_ms, "
-    "duration_ms, is_playing, device, at) when the track, play/pause state or device changes; "
+    "duration_ms, is_playing, device, at) when the track, play/pause state or device changes, "
+    "or a scrobbler sends `playing_now`; "
     "`idle` when nothing plays; `play_recorded` when a finished play was stored.",
     response_class=EventSourceResponse,
     responses=_SSE,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from echostats.domain.plays import Play, SkipReason
+from echostats.domain.plays import SCROBBLE_PRECISIONS, Play, SkipReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,4 +47,6 @@ def decide(play: Play, rules: CountingRules = DEFAULT_RULES) -> SkipReason | Non
         return None
     if rules.count_if_played_to_end and played_to_end(play, rules):
         return None
+    if play.precision in SCROBBLE_PRECISIONS and play.duration_ms is None and play.ms_played == 0:
+        return None  # the scrobbler judged it; we know no length to judge by
     return SkipReason.TOO_SHORT

@@ -16,6 +16,27 @@ depends on how precise each end time is:
   [endTime, endTime + 60 s); with the same 10 s cross-pipeline slack the finer stamp must lie
   in [endTime - 10 s, endTime + 70 s]. This window can hold two short plays of one track; then
   the first found is taken, a risk accepted because account data is the coarse fallback format.
+
+Scrobbles (``SCROBBLE_PRECISIONS``) stamp the START of a play, to the second (ListenBrainz's
+``listened_at``, Last.fm's JSON) or to the minute (Last.fm's CSV exports); their end is only
+start + the length the client sent, and a track skipped after half its length, or paused,
+ends elsewhere. So whenever one side is a scrobble the two STARTS are compared, not the ends:
+
+* the other side's start is ``ended_at - ms_played``: exact for an export row (up to pauses),
+  the poller's estimate for a polled play (its error is a few seconds, ``estimate.py``);
+* a stamp truncated to the minute (START_MINUTE, and account data's start, derived from a
+  minute-truncated end) puts the true start in [stamp, stamp + 60 s);
+* on top, the same 10 s cross-pipeline slack: a scrobbler's clock is another device's, and it
+  sees the start when the player reports it. Two plays of one track that a scrobbler counted
+  start at least 30 s apart (it counted the first after half the track or 4 minutes), so a
+  10 s window never joins two listens; the minute-wide windows carry the same accepted risk as
+  account data.
+* two rows of the same minute-precision export match only when equal, as for account data.
+
+The stored end of a scrobble may lie anywhere up to ``MAX_SPAN`` after its start, so the
+aggregator's range query (``candidate_range``) widens by that much where starts are compared.
+A play lasting longer than ``MAX_SPAN`` from start to end (an offline export row whose start
+came from ``offline_timestamp`` hours earlier) is not matched with its scrobble: accepted.
 """
 
 from __future__ import annotations
@@ -25,15 +46,19 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from echostats.domain.plays import TRACK_URI_PREFIX, Play, TimePrecision
+from echostats.domain.plays import SCROBBLE_PRECISIONS, TRACK_URI_PREFIX, Play, TimePrecision
 
 _MS = TimePrecision.MILLISECOND
 _S = TimePrecision.SECOND
 _MIN = TimePrecision.MINUTE
+_START = TimePrecision.START
+_START_MIN = TimePrecision.START_MINUTE
 
 _ZERO = timedelta(0)
 _CROSS_PIPELINE = timedelta(seconds=10)
 _MINUTE = timedelta(seconds=60)
+# The longest a play may last from start to end and still be matched with its scrobble.
+MAX_SPAN = timedelta(hours=2)
 
 # (precision of a, precision of b) -> allowed range of b.ended_at - a.ended_at
 _WINDOWS: dict[tuple[TimePrecision, TimePrecision], tuple[timedelta, timedelta]] = {
@@ -49,22 +74,54 @@ _WINDOWS: dict[tuple[TimePrecision, TimePrecision], tuple[timedelta, timedelta]]
 }
 
 
+# How far after its stamped start a play may really have started: a start derived from a
+# minute-truncated stamp lies in [start, start + 60 s).
+_START_LATENESS: dict[TimePrecision, timedelta] = {
+    _MS: _ZERO,
+    _S: _ZERO,
+    _MIN: _MINUTE,
+    _START: _ZERO,
+    _START_MIN: _MINUTE,
+}
+
+
+def compares_starts(a: TimePrecision, b: TimePrecision) -> bool:
+    """Whether a and b are matched by their starts (one is a scrobble) or by their ends."""
+    return a in SCROBBLE_PRECISIONS or b in SCROBBLE_PRECISIONS
+
+
 def end_window(a: TimePrecision, b: TimePrecision) -> tuple[timedelta, timedelta]:
-    """Inclusive range of ``b.ended_at - a.ended_at`` for which a and b can be one play."""
+    """Inclusive range of ``b.ended_at - a.ended_at`` for which a and b can be one play
+    (when neither is a scrobble)."""
     return _WINDOWS[(a, b)]
+
+
+def start_window(a: TimePrecision, b: TimePrecision) -> tuple[timedelta, timedelta]:
+    """Inclusive range of ``b.started_at - a.started_at`` for which a and b can be one play
+    (when one is a scrobble)."""
+    if a is b is _START_MIN:
+        return _ZERO, _ZERO  # the same row of a minute-precision export carries the same stamp
+    # true start = stamp + lateness, equal on both sides
+    return -_START_LATENESS[b] - _CROSS_PIPELINE, _START_LATENESS[a] + _CROSS_PIPELINE
 
 
 def candidate_range(play: Play) -> tuple[datetime, datetime]:
     """Inclusive ``ended_at`` range in which a stored duplicate of ``play`` could lie.
 
     The aggregator queries stored plays of the user in this range, then filters with
-    ``same_play``.
+    ``same_play``. Where starts are compared, a stored play ends between its start and
+    ``MAX_SPAN`` after it.
     """
     lows, highs = [], []
     for stored in TimePrecision:
-        low, high = _WINDOWS[(stored, play.precision)]
-        lows.append(play.ended_at - high)
-        highs.append(play.ended_at - low)
+        if compares_starts(stored, play.precision):
+            low, high = start_window(stored, play.precision)
+            lows.append(play.started_at - high)
+            highs.append(play.started_at - low + MAX_SPAN)
+        else:
+            low, high = _WINDOWS[(stored, play.precision)]
+            lows.append(play.ended_at - high)
+            highs.append(play.ended_at - low)
     return min(lows), max(highs)
 
 
@@ -80,18 +137,25 @@ def same_track(a: Play, b: Play) -> bool:
 def same_play(a: Play, b: Play) -> bool:
     if a.user_id != b.user_id:
         return False
-    low, high = _WINDOWS[(a.precision, b.precision)]
-    if not low <= b.ended_at - a.ended_at <= high:
+    if compares_starts(a.precision, b.precision):
+        low, high = start_window(a.precision, b.precision)
+        gap = b.started_at - a.started_at
+    else:
+        low, high = _WINDOWS[(a.precision, b.precision)]
+        gap = b.ended_at - a.ended_at
+    if not low <= gap <= high:
         return False
     return same_track(a, b)
 
 
+_RANKS = {_START_MIN: 0, _START: 1, _MS: 2, _MIN: 3, _S: 4}
+
+
 def _rank(play: Play) -> int:
-    # The export row carries the real ms_played and the playback fields; the extended export
-    # is more precise than account data.
-    if play.source == "poll":
-        return 0
-    return 1 if play.precision is TimePrecision.MINUTE else 2
+    # A scrobble carries names and another device's clock, the poller Spotify's ids and stamp;
+    # an export row the real ms_played and the playback fields, the extended export more
+    # precisely than account data.
+    return _RANKS[play.precision]
 
 
 _FILLABLE = (
@@ -114,7 +178,8 @@ _FILLABLE = (
 def merge(existing: Play, incoming: Play) -> Play:
     """One play from two records of it: the preferred record's timing, gaps filled from the other.
 
-    Preference: export over poll, extended over account data; on a tie the stored play stays,
+    Preference: export over poll over scrobble, extended over account data, a scrobble's second
+    over its minute; on a tie the stored play stays,
     so re-imports change nothing. The winner's ``ended_at``/``precision`` are kept, so importing
     the same file again still matches exactly. When the result differs from ``existing`` the
     aggregator replaces the stored play and applies ``rollups.decrements(existing)`` +

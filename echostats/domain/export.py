@@ -5,6 +5,10 @@ Two formats exist. *Extended streaming history* (``Streaming_History_Audio_*``,
 the stream (second precision), ``ms_played`` the real listened time, plus URIs and playback
 fields. *Account data* (``StreamingHistory*.json``): ``endTime`` to the minute (UTC), names only.
 
+``classify_export_file`` also recognises the scrobble histories the importer reads (a
+ListenBrainz export's ``listens/<year>/<month>.jsonl``, Last.fm ``.csv``); their rows are
+normalised by ``listens.py`` and ``lastfm.py``.
+
 Normalisation decides only what a row *is*: rows that cannot be a music play (podcast, audiobook,
 no track, malformed) become ``Skip``s. Whether a play *counts* (too short, incognito, music
 video) is ``counting.decide``'s job, so every play is stored and the rules can change later.
@@ -33,6 +37,10 @@ from echostats.domain.plays import (
 class ExportFormat(StrEnum):
     EXTENDED = "extended"
     ACCOUNT = "account"
+    # Scrobble histories from elsewhere (``listens.py``, ``lastfm.py``).
+    LISTENBRAINZ = "listenbrainz"  # a ListenBrainz export's listens: JSON Lines or a JSON array
+    LASTFM_CSV = "lastfm-csv"
+    LASTFM_JSON = "lastfm-json"  # pages of Last.fm's user.getRecentTracks
 
 
 class ExportContent(StrEnum):
@@ -57,11 +65,22 @@ _ENDSONG = re.compile(_PREFIX + r"endsong(?:_[0-9]+)?\.json")
 _ACCOUNT_MIXED = re.compile(_PREFIX + r"streaminghistory[0-9]*\.json")
 _ACCOUNT_TYPED = re.compile(_PREFIX + r"streaminghistory_(music|podcast|audiobook)_[0-9]+\.json")
 _SPLIT_PATH = re.compile(r"[\\/]")
+# A ListenBrainz export zip: listens/<year>/<month>.jsonl beside feedback.jsonl and the like.
+_LISTENBRAINZ = re.compile(r"(?:.*/)?listens/[0-9]{4}/[0-9]{1,2}\.jsonl")
+_CSV = re.compile(r".*\.csv")
 
 
 def classify_export_file(path: str) -> ExportFile | None:
     """Which export file this is, from its name alone; ``None`` means "not an export file"."""
     name = _SPLIT_PATH.split(path)[-1].casefold()
+    if _LISTENBRAINZ.fullmatch(path.replace("\\", "/").casefold()):
+        return ExportFile(ExportFormat.LISTENBRAINZ, ExportContent.MUSIC)
+    if _CSV.fullmatch(name):
+        return ExportFile(ExportFormat.LASTFM_CSV, ExportContent.MUSIC)
+    return _spotify_file(name)
+
+
+def _spotify_file(name: str) -> ExportFile | None:
     if match := _EXTENDED.fullmatch(name):
         return ExportFile(ExportFormat.EXTENDED, ExportContent(match.group(1)))
     if _ENDSONG.fullmatch(name):

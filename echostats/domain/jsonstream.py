@@ -42,12 +42,20 @@ class NotAnArray(ValueError):
 class ArrayReader:
     """Iterate the elements of the JSON array read from ``read(n) -> bytes``.
 
-    ``bytes_read`` tells how far into the input the reader is (for progress reports).
+    ``bytes_read`` tells how far into the input the reader is (for progress reports). An element
+    longer than ``max_element_chars`` is taken for garbage (export rows are small; a caller
+    whose elements are whole pages of rows raises it).
     """
 
-    def __init__(self, read: Callable[[int], bytes], chunk: int = CHUNK) -> None:
+    def __init__(
+        self,
+        read: Callable[[int], bytes],
+        chunk: int = CHUNK,
+        max_element_chars: int = MAX_ELEMENT_CHARS,
+    ) -> None:
         self._read = read
         self._chunk = chunk
+        self._max_element_chars = max_element_chars
         # utf-8-sig: a BOM is tolerated (SPOTIFY.md §5.2); invalid bytes become U+FFFD so a
         # damaged byte spoils one row, not the file.
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
@@ -93,7 +101,7 @@ class ArrayReader:
             try:
                 value, end = _scan(self._buf, self._pos)
             except json.JSONDecodeError:
-                if self._eof or len(self._buf) - self._pos > MAX_ELEMENT_CHARS:
+                if self._eof or len(self._buf) - self._pos > self._max_element_chars:
                     self._resync()
                     return MALFORMED
                 self._fill()

@@ -18,7 +18,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-Source = Literal["poll", "import"]
+# poll: the Spotify poller; import: an uploaded history (Spotify, ListenBrainz, Last.fm);
+# scrobble: a listen a player sent to the ListenBrainz-compatible API.
+Source = Literal["poll", "import", "scrobble"]
+SOURCES: tuple[Source, ...] = ("poll", "import", "scrobble")
 
 TRACK_URI_PREFIX = "spotify:track:"
 ARTIST_KEY_PREFIX = "spotify:artist:"
@@ -50,11 +53,21 @@ class Skip:
 
 
 class TimePrecision(StrEnum):
-    """How precise ``ended_at`` is; the dedup tolerance depends on it."""
+    """Which stamp the source gave and how precise it is; the dedup tolerance depends on it.
+
+    The first three stamp the END of a play. Scrobbles stamp its START (ListenBrainz's
+    ``listened_at``, Last.fm's scrobble time): ``started_at`` is then the source's stamp and
+    ``ended_at`` only an estimate (start + the track length the client sent).
+    """
 
     MILLISECOND = "ms"  # recently-played ``played_at``
     SECOND = "s"  # extended export ``ts``
     MINUTE = "min"  # account-data ``endTime``
+    START = "start_s"  # a scrobble's start, to the second
+    START_MINUTE = "start_min"  # a scrobble's start, to the minute (Last.fm's CSV exports)
+
+
+SCROBBLE_PRECISIONS = frozenset({TimePrecision.START, TimePrecision.START_MINUTE})
 
 
 @dataclass(frozen=True, slots=True)

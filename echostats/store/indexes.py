@@ -28,6 +28,24 @@ INDEXES: tuple[CollectionIndexes, ...] = (
     ),
     # tokens: one document per user, keyed by _id = user id; no secondary index needed.
     CollectionIndexes(
+        "scrobble_tokens",
+        (
+            # Every ListenBrainz request finds its user by the presented secret's digest.
+            IndexModel([("digest", ASCENDING)], unique=True, name="digest_unique"),
+            IndexModel([("user_id", ASCENDING), ("created_at", ASCENDING)], name="user_created"),
+        ),
+    ),
+    # relay_targets: one document per relaying user, keyed by _id = user id.
+    CollectionIndexes(
+        "relay_queue",
+        (
+            # The sender's scan for what is due (pending entries only carry next_attempt_at).
+            IndexModel([("state", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
+            IndexModel([("user_id", ASCENDING), ("queued_at", DESCENDING)], name="user_queued"),
+            IndexModel([("sent_at", ASCENDING)], expireAfterSeconds=30 * DAY, name="sent_ttl"),
+        ),
+    ),
+    CollectionIndexes(
         "plays",
         (
             # The dedup key: one play per user, track and end time.

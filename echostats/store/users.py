@@ -1,23 +1,35 @@
-"""Users: one document per person, keyed by our own id (Spotify ids are not ours to expose)."""
+"""Users: one document per person, keyed by our own id (Spotify ids are not ours to expose).
+
+Most users come from a Spotify sign-in. A household member without Spotify (or beyond the five
+people a development-mode app allows) is a *local* user: created by ``echostats add-user``, they
+sign in with a single-use link and send their listens through the ListenBrainz API. Local users
+keep ``local:<id>`` in the unique ``spotify_id`` key (so the index stays as it is); outside this
+module their ``spotify_id`` is None.
+
+A sign-in link is a random secret whose SHA-256 digest is kept on the user with an expiry;
+redeeming it removes it, so it works once.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
 
+from echostats.security.api_tokens import digest, new_secret
 from echostats.store.database import Store
 
 Document = dict[str, Any]
+LOCAL_PREFIX = "local:"
 
 
 @dataclass(frozen=True)
 class User:
     id: str
-    spotify_id: str
+    spotify_id: str | None  # None: a local user, without Spotify
     display_name: str | None
     image_url: str | None
     product: str | None
@@ -29,7 +41,7 @@ class User:
     def from_document(cls, doc: Document) -> User:
         return cls(
             id=doc["_id"],
-            spotify_id=doc["spotify_id"],
+            spotify_id=None if doc["spotify_id"].startswith(LOCAL_PREFIX) else doc["spotify_id"],
             display_name=doc.get("display_name"),
             image_url=doc.get("image_url"),
             product=doc.get("product"),
@@ -98,3 +110,43 @@ class Users:
 
     async def all_ids(self) -> list[str]:
         return [doc["_id"] async for doc in self._c.find({}, {"_id": 1})]
+
+    async def spotify_user_ids(self) -> list[str]:
+        """Users connected to Spotify: the ones to sync and enrich (local users are not)."""
+        docs = self._c.find({}, {"spotify_id": 1})
+        return [doc["_id"] async for doc in docs if not doc["spotify_id"].startswith(LOCAL_PREFIX)]
+
+    async def create_local(self, name: str, now: datetime) -> User:
+        """A user without Spotify, named ``name``."""
+        user_id = uuid.uuid4().hex
+        doc = {
+            "_id": user_id,
+            "spotify_id": LOCAL_PREFIX + user_id,
+            "display_name": name,
+            "image_url": None,
+            "product": None,
+            "time_zone": "UTC",
+            "session_version": 1,
+            "created_at": now,
+        }
+        await self._c.insert_one(doc)
+        return User.from_document(doc)
+
+    async def issue_sign_in_link(self, user_id: str, now: datetime, ttl: timedelta) -> str | None:
+        """A new single-use sign-in secret for the user (replacing any earlier one), or None
+        when there is no such user."""
+        secret = new_secret()
+        result = await self._c.update_one(
+            {"_id": user_id},
+            {"$set": {"sign_in_link": {"digest": digest(secret), "expires_at": now + ttl}}},
+        )
+        return secret if result.matched_count else None
+
+    async def redeem_sign_in_link(self, secret: str, now: datetime) -> User | None:
+        """The user the secret signs in, spending it; None when unknown, used or expired."""
+        doc = await self._c.find_one_and_update(
+            {"sign_in_link.digest": digest(secret), "sign_in_link.expires_at": {"$gt": now}},
+            {"$unset": {"sign_in_link": ""}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return User.from_document(doc) if doc else None

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from echostats.domain.counting import CountingRules, decide, played_to_end
-from echostats.domain.plays import SkipReason
+from echostats.domain.plays import SkipReason, TimePrecision
 from tests.domain.factories import make_play
 
 
@@ -48,6 +48,18 @@ def test_incognito_and_video_opt_in() -> None:
 
 def test_threshold_is_configurable_and_same_for_poll_and_import() -> None:
     rules = CountingRules(min_ms=10_000)
-    for source in ("poll", "import"):
+    for source in ("poll", "import", "scrobble"):
         assert decide(make_play(ms_played=10_000, source=source), rules) is None
         assert decide(make_play(ms_played=9_999, source=source), rules) is SkipReason.TOO_SHORT
+
+
+def test_a_scrobble_without_any_length_counts_and_one_with_a_length_is_judged() -> None:
+    for precision in (TimePrecision.START, TimePrecision.START_MINUTE):
+        bare = make_play(ms_played=0, precision=precision, source="scrobble")
+        assert decide(bare) is None  # the scrobbler applied its rule; we know no length
+        # With the length it sent, the usual rules judge it.
+        judged = make_play(ms_played=20_000, duration_ms=25_000, precision=precision)
+        assert decide(judged) is SkipReason.TOO_SHORT
+        assert decide(make_play(ms_played=20_000, duration_ms=20_000, precision=precision)) is None
+    # An end-stamped play with nothing played is still no listen.
+    assert decide(make_play(ms_played=0)) is SkipReason.TOO_SHORT

@@ -6,11 +6,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from echostats.domain.dedup import UploadDuplicates, candidate_range, end_window, merge, same_play
+from echostats.domain.dedup import (
+    MAX_SPAN,
+    UploadDuplicates,
+    candidate_range,
+    compares_starts,
+    end_window,
+    merge,
+    same_play,
+    start_window,
+)
 from echostats.domain.plays import Play, TimePrecision
 from tests.domain.factories import T0, make_play
 
 MS, S, MIN = TimePrecision.MILLISECOND, TimePrecision.SECOND, TimePrecision.MINUTE
+START, START_MIN = TimePrecision.START, TimePrecision.START_MINUTE
 
 
 def _poll(offset: timedelta = timedelta(0), **kw: object) -> Play:
@@ -131,8 +141,113 @@ def test_candidate_range_holds_every_match(
     low, high = candidate_range(new)
     if same_play(old, new):
         assert low <= old.ended_at <= high
-    window = end_window(stored, incoming)
+    if compares_starts(stored, incoming):
+        window = start_window(stored, incoming)
+    else:
+        window = end_window(stored, incoming)
     assert window[0] <= window[1]
+
+
+def _scrobble(start_offset: timedelta = timedelta(0), **kw: object) -> Play:
+    """A ListenBrainz listen of the polled play below: stamped at its start."""
+    values: dict[str, object] = {
+        "source": "scrobble",
+        "precision": START,
+        "ms_played": 213_573,
+        "ms_played_estimated": True,
+        "duration_ms": 213_573,
+        "album_name": "Whenever You Need Somebody",
+        "track_id": None,
+    }
+    values.update(kw)
+    start = T0 - timedelta(milliseconds=190_000) + start_offset
+    length = timedelta(milliseconds=int(str(values["ms_played"])))
+    return make_play(ended_at=start + length, **values)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "start_offset", "same"),
+    [
+        # second-precision starts, from two devices' clocks: within 10 s
+        (START, START, timedelta(seconds=10), True),
+        (START, START, timedelta(seconds=-10), True),
+        (START, START, timedelta(seconds=11), False),
+        (START, MS, timedelta(seconds=-10), True),
+        (MS, START, timedelta(seconds=10), True),
+        (MS, START, timedelta(seconds=-11), False),
+        (S, START, timedelta(seconds=10), True),
+        (START, S, timedelta(seconds=11), False),
+        # a minute-truncated stamp M: the second-precision start lies in [M - 10 s, M + 70 s]
+        (START_MIN, START, timedelta(seconds=70), True),
+        (START_MIN, START, timedelta(seconds=71), False),
+        (START_MIN, MS, timedelta(seconds=-10), True),
+        (START_MIN, MS, timedelta(seconds=-11), False),
+        (START, START_MIN, timedelta(seconds=-70), True),
+        (START, START_MIN, timedelta(seconds=11), False),
+        # two rows of the same minute-precision export: only equal stamps
+        (START_MIN, START_MIN, timedelta(0), True),
+        (START_MIN, START_MIN, timedelta(minutes=1), False),
+        # both truncated to the minute (account data's start is end - ms_played)
+        (MIN, START_MIN, timedelta(seconds=70), True),
+        (MIN, START_MIN, timedelta(seconds=-70), True),
+        (MIN, START_MIN, timedelta(seconds=71), False),
+    ],
+)
+def test_scrobbles_are_matched_by_their_start(
+    a: TimePrecision, b: TimePrecision, start_offset: timedelta, same: bool
+) -> None:
+    first = make_play(precision=a)
+    second = make_play(precision=b, started_at=first.started_at + start_offset)
+    assert same_play(first, second) is same
+
+
+def test_a_scrobble_and_the_polled_play_match_whatever_its_estimated_end() -> None:
+    poll = _poll()  # started 190 s before T0: ended_at - ms_played
+    # Listened to the end: the scrobble's end (start + length) falls near the poll's end.
+    assert same_play(poll, _scrobble(timedelta(seconds=2)))
+    # Skipped after 100 s of a 214 s track: the scrobble's end is 114 s after the real end,
+    # yet the starts agree.
+    skipped = _poll(timedelta(seconds=-90), ms_played=100_000)
+    assert same_play(_scrobble(timedelta(seconds=-3)), skipped)
+    # The scrobble without any length ends where it starts.
+    bare = _scrobble(ms_played=0, duration_ms=None, ms_played_estimated=True)
+    assert same_play(poll, bare)
+    # The next play of the same track (on repeat) starts 214 s later: never the same.
+    again = _poll(timedelta(milliseconds=213_573))
+    assert not same_play(again, _scrobble())
+    assert not same_play(_scrobble(), again)
+
+
+def test_a_scrobble_matches_by_name_when_it_has_no_spotify_id() -> None:
+    assert same_play(_poll(), _scrobble(artist="rick astley"))
+    assert not same_play(_poll(), _scrobble(track_name="Together Forever"))
+
+
+def test_merge_prefers_the_polled_play_over_a_scrobble_and_fills_its_gaps() -> None:
+    poll = _poll(album_name=None)
+    scrobble = _scrobble(timedelta(seconds=1))
+    for merged in (merge(poll, scrobble), merge(scrobble, poll)):
+        assert merged.source == "poll"
+        assert (merged.ended_at, merged.precision, merged.ms_played) == (T0, MS, 190_000)
+        assert merged.album_name == "Whenever You Need Somebody"  # filled from the scrobble
+        assert merged.track_key == "spotify:track:4uLU6hMCjMI75M1A2tKUQC"
+        assert same_play(merged, scrobble)  # the same listen sent again still finds it
+    # An export row wins over both; a second-precision scrobble over a minute-precision one.
+    export = make_play(ended_at=T0 + timedelta(seconds=2))
+    assert merge(scrobble, export).source == "import"
+    minute = _scrobble(precision=START_MIN)
+    assert merge(minute, scrobble).precision is START
+    assert merge(scrobble, minute).precision is START
+
+
+def test_candidate_range_reaches_a_stored_scrobble_up_to_max_span() -> None:
+    poll = _poll()
+    low, high = candidate_range(poll)
+    long_scrobble = _scrobble(ms_played=int(MAX_SPAN.total_seconds() * 1000))
+    assert same_play(long_scrobble, poll)
+    assert low <= long_scrobble.ended_at <= high
+    low, high = candidate_range(long_scrobble)
+    assert low <= poll.ended_at <= high
 
 
 def test_upload_duplicates_exact_repeats() -> None:

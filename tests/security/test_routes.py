@@ -34,6 +34,7 @@ NO_SESSION_ROUTES = frozenset(
         ("GET", "/api/v1/auth/callback"),
         ("GET", "/api/v1/auth/status"),
         ("GET", "/api/v1/auth/demo-login"),
+        ("GET", "/api/v1/auth/link"),  # a single-use sign-in link (echostats sign-in-link)
         ("GET", "/api/health"),
         ("GET", "/api/health/ready"),
         ("GET", "/api/health/update"),
@@ -119,11 +120,12 @@ async def test_documented_no_session_routes_really_need_none(world: SignInWorld)
         for method, path in NO_SESSION_ROUTES
         if method == "GET" and "{" not in path
     }
-    # The callback without code/state is a 400 sentence, demo-login outside demo mode a 404;
-    # neither asks for a session.
+    # The callback without code/state is a 400 sentence, demo-login outside demo mode a 404, a
+    # sign-in link without its token a 422; none asks for a session.
     assert answers == {
         "/api/v1/auth/login": 200,
         "/api/v1/auth/callback": 400,
+        "/api/v1/auth/link": 422,
         "/api/v1/auth/status": 200,
         "/api/v1/auth/demo-login": 404,
         "/api/health": 200,

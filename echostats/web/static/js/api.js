@@ -43,6 +43,7 @@ export const api = {
   get: (path, query) => request("GET", path, { query }),
   post: (path, body, query) => request("POST", path, { body, query }),
   patch: (path, body) => request("PATCH", path, { body }),
+  put: (path, body) => request("PUT", path, { body }),
   del: (path) => request("DELETE", path),
   upload: (path, form, query) => request("POST", path, { form, query }),
 };

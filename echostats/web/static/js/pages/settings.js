@@ -1,5 +1,6 @@
 import { h, append, clear } from "../dom.js";
 import { page, errorState } from "../ui.js";
+import { scrobblingSettings } from "../scrobbling.js";
 
 export async function render(root, ctx) {
   const me = ctx.session.me;
@@ -27,5 +28,6 @@ export async function render(root, ctx) {
     form, message,
     h("h2", {}, "Counting rules"),
     h("p", { class: "muted" }, "A play counts when you listened for at least 30 seconds or to the end, as Spotify counts it. Private-session plays are not counted."),
+    scrobblingSettings(ctx),
     h("h2", {}, "Sessions"), logout));
 }
