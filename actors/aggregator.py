@@ -1,11 +1,10 @@
-"""The aggregator: the only writer of plays and rollups.
+"""The aggregator: the only writer of plays and of the play ledger.
 
 Each batch (one user's plays, from the poller or an import) is deduplicated against itself and
 against stored plays in the batch's time window (one range query, not one per play), merged where
-an export row improves a polled play, journalled, written, and folded into the rollups (day,
-month, year) in the user's time zone. Then ``play_recorded`` (polled plays) and
-``stats_updated`` events go out. Unfinished journal entries from a crash are redone before
-anything else.
+an export row improves a polled play, journalled, written, and folded into the user's ledger
+(``echostats.store.ledger_cache``). Then ``play_recorded`` (polled plays) and ``stats_updated``
+events go out. Unfinished journal entries from a crash are redone before anything else.
 """
 
 from __future__ import annotations
@@ -28,12 +27,10 @@ from actors import topics
 from actors.asking import Reply
 from actors.events import Event
 from actors.messages import AggregatorMessage, BatchOutcome, DeletePlay, PlayBatch
-from actors.rollup_build import RebuildRollups, RollupBuilder
 from echostats.domain.counting import DEFAULT_RULES, CountingRules, decide
 from echostats.domain.dedup import candidate_range, merge, same_play
 from echostats.domain.periods import local_day, parse_tz
 from echostats.domain.plays import Play
-from echostats.domain.rollups import Delta, RollupId
 from echostats.store.plays import Changes, PlayStore, StoredPlay, new_play_id, play_document
 from echostats.store.users import Users
 
@@ -78,7 +75,6 @@ class Prepared:
     outcome: BatchOutcome
     entry: Document | None = None  # the journal entry; None: nothing to write
     changes: Changes = field(default_factory=Changes)
-    deltas: dict[RollupId, Delta] = field(default_factory=dict)
     will_store: list[StoredPlay] = field(default_factory=list)  # the plays as they will be stored
     new_plays: list[Play] = field(default_factory=list)
     changed: list[Play] = field(default_factory=list)
@@ -139,7 +135,7 @@ class Aggregator:
             near = by_key.get(play.track_key, []) + by_key.get(play.name_key, [])
             match = next((c for c in near if same_play(c.play, play)), None)
             if match is None:
-                plan.inserts[index] = (new_play_id(), play)
+                plan.inserts[index] = (new_play_id(play), play)
                 remember(_Candidate(play, index=index))
                 continue
             merged = merge(match.play, play)
@@ -162,8 +158,8 @@ class Aggregator:
 
     async def prepare(self, batch: PlayBatch) -> Prepared:
         """Plan a batch against the stored plays and the batches still being written, and work
-        out its documents and rollup deltas. Only reads; the plan's CPU work runs in a worker
-        thread, so a batch being written meanwhile keeps the store busy."""
+        out its documents. Only reads; the plan's CPU work runs in a worker thread, so a batch
+        being written meanwhile keeps the store busy."""
         if not batch.plays:
             return Prepared(batch, BatchOutcome(stored=0, merged=0, duplicates=0, counted=0))
         ranges = [candidate_range(p) for p in batch.plays]
@@ -217,9 +213,8 @@ class Aggregator:
         return Prepared(
             batch,
             outcome,
-            entry=changes.entry(batch_id, batch.user_id, tz=tz.key, now=now),
+            entry=changes.entry(batch_id, batch.user_id, now=now),
             changes=changes,
-            deltas=changes.deltas(tz.key),
             will_store=will_store,
             new_plays=[p for _, p in plan.inserts.values()],
             changed=changed,
@@ -227,13 +222,13 @@ class Aggregator:
         )
 
     async def commit(self, prepared: Prepared) -> None:
-        """Write a prepared batch (journal, plays, rollups) and announce it."""
+        """Write a prepared batch (journal, plays, ledger) and announce it."""
         if prepared.entry is None:
             return
         try:
             if self._before_write is not None and prepared.changes.inserts:
                 await self._before_write(prepared.batch.user_id, prepared.changes.inserts)
-            await self._plays.write(prepared.entry, prepared.changes, prepared.deltas)
+            await self._plays.write(prepared.entry, prepared.changes)
         finally:
             self._writing.remove(prepared)
         self._announce(prepared.batch.user_id, prepared.new_plays, prepared.changed, prepared.tz)
@@ -245,8 +240,8 @@ class Aggregator:
         tz = await self._zone(message.user_id)
         doc = play_document(stored.id, stored.play, counted=stored.counted, batch="")
         changes = Changes(deletions=[doc])
-        entry = changes.entry(uuid.uuid4().hex, message.user_id, tz=tz.key, now=self._now())
-        await self._plays.write(entry, changes, changes.deltas(tz.key))
+        entry = changes.entry(uuid.uuid4().hex, message.user_id, now=self._now())
+        await self._plays.write(entry, changes)
         self._announce(message.user_id, [], [stored.play] if stored.counted else [], tz)
         return True
 
@@ -284,7 +279,6 @@ class Aggregator:
 async def run(
     receive: MemoryObjectReceiveStream[AggregatorMessage],
     aggregator: Aggregator,
-    rebuilder: RollupBuilder | None = None,
     *,
     task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -292,7 +286,7 @@ async def run(
 
     Batches are pipelined two deep: while one is written (the store busy), the next is planned
     (the app busy), so neither waits on the other. Writes stay one at a time and in order, and
-    anything else (a deletion, a rebuild) waits until no write is under way.
+    anything else (a deletion) waits until no write is under way.
 
     Every reply is closed however its request ends (``actors/asking.py``). A write that fails
     ends this run: the supervisor restarts the actor with a new ``Aggregator`` (``Fresh`` in
@@ -318,9 +312,6 @@ async def run(
                     # journal) abandons nothing; the asker hears "no answer" at once.
                     with _closing(message.reply):
                         _answer(message.reply, await aggregator.delete(message))
-                elif isinstance(message, RebuildRollups) and rebuilder is not None:
-                    # No batch interleaves with the rebuild (actors/rollup_build.py).
-                    await rebuilder.rebuild(message)
 
 
 async def _write(aggregator: Aggregator, prepared: Prepared, writing: anyio.Semaphore) -> None:

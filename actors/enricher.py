@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,6 +31,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskStatus
 
+from echostats.domain.ledger import Spelling
 from echostats.domain.library import (
     RequestBudget,
     Wanted,
@@ -38,6 +39,7 @@ from echostats.domain.library import (
     catalog_artist,
     catalog_track,
     rank_wanted,
+    track_spelling,
 )
 from echostats.errors import (
     SpotifyError,
@@ -73,6 +75,7 @@ class Enricher:
         plays: RecentPlays,
         users: Users,
         *,
+        learn: Callable[[str, Sequence[Spelling]], Awaitable[None]],
         budget_per_hour: int,
         now: Callable[[], datetime],
         scan_plays: int = SCAN_PLAYS,
@@ -83,6 +86,7 @@ class Enricher:
         self.catalog = catalog
         self.plays = plays
         self.users = users
+        self.learn = learn
         self.budget = RequestBudget(budget_per_hour)
         self.now = now
         self.scan_plays = scan_plays
@@ -104,8 +108,11 @@ class Enricher:
 
     async def _fetch(self, user_id: str, item: Wanted) -> dict[str, Any]:
         if item.kind == "tracks":
-            track = await self.spotify.track(user_id, item.spotify_id)
-            return catalog_track(track.model_dump(mode="json"))
+            raw = (await self.spotify.track(user_id, item.spotify_id)).model_dump(mode="json")
+            spelling = track_spelling(raw)
+            if spelling is not None:  # the lookup teaches identity the track's names and ids
+                await self.learn(user_id, [spelling])
+            return catalog_track(raw)
         if item.kind == "albums":
             album = await self.spotify.album(user_id, item.spotify_id)
             return catalog_album(album.model_dump(mode="json"))

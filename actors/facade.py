@@ -23,8 +23,8 @@ from actors.hub import Hub
 from actors.import_source import Upload
 from actors.importer import Importer
 from actors.jobs import JobControl
+from actors.ledger_build import LedgerBuilder
 from actors.messages import AggregatorMessage, BatchOutcome, DeletePlay, PlayBatch
-from actors.rollup_build import RollupBuilder
 from actors.scheduler import SyncTicket, request_sync
 from actors.supervisor import ActorStatus
 from echostats.domain.plays import Play
@@ -45,13 +45,13 @@ class Pipeline:
         *,
         to_aggregator: MemoryObjectSendStream[AggregatorMessage] | None = None,
         jobs: JobControl | None = None,
-        rollup_builder: RollupBuilder | None = None,
+        ledger_builder: LedgerBuilder | None = None,
         importer: Importer | None = None,
     ) -> None:
         self._hub = hub
         self._to_aggregator = to_aggregator
         self.jobs = jobs or JobControl()
-        self._rollup_builder = rollup_builder
+        self._ledger_builder = ledger_builder
         self._importer = importer
 
     def cancel_job(self, job_id: str) -> bool:
@@ -64,7 +64,7 @@ class Pipeline:
         return self._to_aggregator
 
     async def submit_plays(self, user_id: str, plays: Sequence[Play]) -> BatchOutcome:
-        """Store plays (deduplicated, rollups updated) and wait for the aggregator's answer."""
+        """Store plays (deduplicated, the ledger updated) and wait for the aggregator's answer."""
         return await ask(
             self._aggregator(),
             lambda reply: PlayBatch(user_id, tuple(plays), reply=reply),
@@ -74,7 +74,7 @@ class Pipeline:
         )
 
     async def delete_play(self, user_id: str, play_id: str) -> bool:
-        """Delete one play (rollups follow); False when the user has no such play."""
+        """Delete one play (the ledger follows); False when the user has no such play."""
         return await ask(
             self._aggregator(),
             lambda reply: DeletePlay(user_id, play_id, reply=reply),
@@ -83,14 +83,14 @@ class Pipeline:
             timeout=DELETE_TIMEOUT,
         )
 
-    async def rebuild_rollups(self, user_id: str) -> tuple[str, bool]:
-        """Start a rollup rebuild job: (job id, True), or (the running job's id, False)."""
-        if self._rollup_builder is None:
-            raise RuntimeError("this pipeline was built without a rollup builder")
-        return await self._rollup_builder.start(user_id, self._aggregator())
+    async def rebuild_ledger(self, user_id: str) -> tuple[str, bool]:
+        """Start a ledger build job: (job id, True), or (the running job's id, False)."""
+        if self._ledger_builder is None:
+            raise RuntimeError("this pipeline was built without a ledger builder")
+        return await self._ledger_builder.start(user_id)
 
-    def rollups_building(self, user_id: str) -> bool:
-        return self._rollup_builder is not None and self._rollup_builder.is_building(user_id)
+    def ledger_building(self, user_id: str) -> bool:
+        return self._ledger_builder is not None and self._ledger_builder.is_building(user_id)
 
     async def submit_import(
         self, user_id: str, upload: Upload, workdir: Path, *, dry_run: bool = False

@@ -10,7 +10,7 @@ so an event never announces something the database does not hold. Events (all ca
 - ``finished``: ``{"job_id", "status", "error_message", "items_processed", "job"}``; the last
   event of a job (the per-job stream closes after it).
 
-Use (import, rollup rebuild and sync jobs alike)::
+Use (import, ledger build and sync jobs alike)::
 
     reporter = await JobReporter.create(user_id, "import", jobs, publish, now)
     with pipeline.jobs.running(reporter.job_id) as scope:

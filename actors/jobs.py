@@ -1,4 +1,4 @@
-"""Cancellation of running jobs (imports, rollup rebuilds, syncs) by id.
+"""Cancellation of running jobs (imports, ledger builds, syncs) by id.
 
 The actor running a job wraps the work in ``control.running(job_id)``; ``cancel(job_id)`` from
 the API then cancels exactly that work. Afterwards the actor checks ``scope.cancelled_caught``

@@ -21,7 +21,7 @@ class BatchOutcome:
 
 @dataclass(frozen=True)
 class AggregatorMessage:
-    """Anything sent to the aggregator (the only writer of plays and rollups)."""
+    """Anything sent to the aggregator (the only writer of plays and the ledger)."""
 
     user_id: str
 
@@ -37,7 +37,7 @@ class PlayBatch(AggregatorMessage):
 
 @dataclass(frozen=True)
 class DeletePlay(AggregatorMessage):
-    """Remove one stored play; the rollups follow. The reply says whether it existed."""
+    """Remove one stored play; the ledger follows. The reply says whether it existed."""
 
     play_id: str
     reply: Reply[bool] | None = field(default=None, compare=False)

@@ -12,14 +12,14 @@ from typing import Any
 
 import httpx
 
-from actors import aggregator, importer, job_keeper, logger, relay, scrobbled_now
+from actors import aggregator, importer, job_keeper, ledger_build, logger, relay, scrobbled_now
 from actors.facade import Pipeline
 from actors.hub import Fresh, Hub
 from actors.job_keeper import JobKeeper
 from actors.jobs import JobControl
+from actors.ledger_build import BuildLedger, LedgerBuilder
 from actors.messages import AggregatorMessage
 from actors.metering import ImportRowMeter, MeteredAggregator
-from actors.rollup_build import RollupBuilder
 from echostats.domain.counting import DEFAULT_RULES, CountingRules
 from echostats.metrics import Metrics
 from echostats.security.crypto import TokenCipher
@@ -28,6 +28,7 @@ from echostats.store import Store
 from echostats.store.api_logs import ApiLogs
 from echostats.store.import_reports import ImportReports
 from echostats.store.leases import Leases
+from echostats.store.ledger_cache import Ledger
 from echostats.store.plays import PlayStore
 from echostats.store.relay import RelayQueue, RelayTargets
 from echostats.store.sync_jobs import SyncJobs
@@ -39,6 +40,7 @@ AGGREGATOR = "aggregator"
 API_CALLS_BUFFER = 5_000
 AGGREGATOR_BUFFER = 8
 IMPORTS = "imports"
+LEDGER_BUILDS = "ledger_builds"
 
 
 def api_call_sink(hub: Hub) -> logger.RecordSink:
@@ -49,6 +51,7 @@ def api_call_sink(hub: Hub) -> logger.RecordSink:
 async def start_pipeline(
     hub: Hub,
     store: Store,
+    ledger: Ledger,
     now: Callable[[], datetime],
     *,
     rules: CountingRules = DEFAULT_RULES,
@@ -65,7 +68,7 @@ async def start_pipeline(
     _, api_calls = hub.stream(API_CALLS, API_CALLS_BUFFER, ApiCallRecord)
     await hub.start_actor("logger", logger.run, api_calls, ApiLogs(store))
     to_aggregator, aggregator_inbox = hub.stream(AGGREGATOR, AGGREGATOR_BUFFER, AggregatorMessage)
-    writer_args = (PlayStore(store), Users(store), hub.broadcaster.publish, now, rules)
+    writer_args = (PlayStore(store, ledger), Users(store), hub.broadcaster.publish, now, rules)
 
     def writer() -> aggregator.Aggregator:
         return (
@@ -80,9 +83,14 @@ async def start_pipeline(
         else ImportRowMeter(hub.broadcaster.publish, metrics.import_rows)
     )
     jobs = JobControl()
-    rebuilder = RollupBuilder(store, jobs, hub.broadcaster.publish, now, owner)
     # A new Aggregator per run: batches a failed run had planned are not taken for stored.
-    await hub.start_actor("aggregator", aggregator.run, aggregator_inbox, Fresh(writer), rebuilder)
+    await hub.start_actor("aggregator", aggregator.run, aggregator_inbox, Fresh(writer))
+    builder = LedgerBuilder(
+        store, ledger, jobs, publish=hub.broadcaster.publish, now=now, owner=owner
+    )
+    build_send, build_inbox = hub.stream(LEDGER_BUILDS, ledger_build.QUEUE, BuildLedger)
+    builder.attach(build_send)
+    await hub.start_actor("ledger builder", ledger_build.run, build_inbox, builder)
     import_send, import_queue = hub.stream(IMPORTS, importer.QUEUE, importer.ImportRequest)
     history_importer = importer.Importer(
         SyncJobs(store, owner),
@@ -101,7 +109,7 @@ async def start_pipeline(
         hub,
         to_aggregator=to_aggregator,
         jobs=jobs,
-        rollup_builder=rebuilder,
+        ledger_builder=builder,
         importer=history_importer,
     )
 

@@ -40,12 +40,20 @@ class PollManager:
             while True:
                 try:
                     await UserPoller(user_id, self._deps).run()
-                except Exception:
+                except Exception as exc:
                     delay = CRASH_BACKOFF[min(crashes, len(CRASH_BACKOFF) - 1)]
                     crashes += 1
-                    log.exception(
-                        "poller crashed; restarting", extra={"user_id": user_id, "delay": delay}
-                    )
+                    if is_unavailable(exc):
+                        # Not a bug: the database is down or too busy; no traceback for that.
+                        log.warning(
+                            "poller paused: database unavailable; restarting",
+                            extra={"user_id": user_id, "delay": delay},
+                        )
+                    else:
+                        log.exception(
+                            "poller crashed; restarting",
+                            extra={"user_id": user_id, "delay": delay},
+                        )
                     await self._deps.timing.sleep(delay)
                 else:
                     return

@@ -27,7 +27,7 @@ from actors.job_events import JobReporter, Publish
 from actors.jobs import JobControl
 from actors.syncer import SyncDeps, run_sync
 from echostats.errors import EchoStatsError
-from echostats.store.database import skipped_while_unavailable
+from echostats.store.database import is_unavailable, skipped_while_unavailable
 from echostats.store.sync_jobs import JobType, SyncJobs
 from echostats.store.users import Users
 
@@ -43,6 +43,7 @@ STORE_RETRY = 5.0  # a scan the database did not answer is tried again this soon
 REQUEST_TIMEOUT = 10.0
 UNEXPECTED = "An unexpected error stopped the sync; it has been logged."
 CANCELLED = "The sync was cancelled on request."
+DATABASE_SILENT = "The database did not answer during the sync; the next sync tries again."
 ORPHANED = "The sync never ran: the database stopped answering as it was started."
 
 
@@ -128,11 +129,17 @@ class Scheduler:
                 await reporter.finished("failed", error)
             else:
                 await reporter.finished("completed")
-        except Exception:
-            log.exception("sync job failed", extra={"job_id": reporter.job_id})
+        except Exception as exc:
+            if is_unavailable(exc):
+                # Not a bug: the database is down or too busy; no traceback for that.
+                log.warning("sync job failed: database unavailable", extra={"job": reporter.job_id})
+            else:
+                log.exception("sync job failed", extra={"job_id": reporter.job_id})
             with anyio.CancelScope(shield=True), anyio.move_on_after(5):
                 try:
-                    await reporter.finished("failed", UNEXPECTED)
+                    await reporter.finished(
+                        "failed", DATABASE_SILENT if is_unavailable(exc) else UNEXPECTED
+                    )
                 except EchoStatsError:
                     log.warning("could not record the failed sync", extra={"job": reporter.job_id})
         finally:

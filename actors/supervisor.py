@@ -21,6 +21,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from echostats.errors import EchoStatsError
+from echostats.store.database import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +168,12 @@ class Supervisor:
                     failures = 0
                 failures += 1
                 delay = self._backoff.delay(failures)
-                log.exception(
-                    "actor crashed; restarting",
-                    extra={"actor": name, "error": state.last_error, "restart_in_s": delay},
-                )
+                extra = {"actor": name, "error": state.last_error, "restart_in_s": delay}
+                if is_unavailable(exc):
+                    # Not a bug: the database is down or too busy; no traceback for that.
+                    log.warning("actor paused: database unavailable; restarting", extra=extra)
+                else:
+                    log.exception("actor crashed; restarting", extra=extra)
             else:
                 log.info("actor finished", extra={"actor": name})
                 return

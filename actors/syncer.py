@@ -38,21 +38,23 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 
 from actors.job_events import JobReporter
 from actors.messages import BatchOutcome
+from echostats.domain.ledger import Spelling
 from echostats.domain.library import (
     playlist_document,
     playlist_entry,
     plays_from_recent,
     saved_album_document,
     top_entries,
+    track_spelling,
 )
 from echostats.domain.plays import Play
 from echostats.errors import (
@@ -100,6 +102,8 @@ class SyncDeps:
     top_items: TopItems
     saved_albums: SavedAlbums
     submit_plays: Callable[[str, Sequence[Play]], Awaitable[BatchOutcome]]
+    # Tracks with ids and names teach identity (``echostats.domain.identity``) what a name is.
+    learn: Callable[[str, Sequence[Spelling]], Awaitable[None]]
     now: Callable[[], datetime]
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep
     # Longest Retry-After a sync step sits out (the client itself sits out ~10 s waits).
@@ -183,9 +187,17 @@ async def _top_items(deps: SyncDeps, reporter: JobReporter) -> int:
         for kind, page in (("artists", artists.items), ("tracks", tracks.items)):
             raw = [item.model_dump(mode="json") for item in page]
             await deps.top_items.save(user_id, kind, time_range, top_entries(kind, raw), deps.now())
+            if kind == "tracks":
+                await _learn(deps, user_id, raw)
             count += len(raw)
         await reporter.add_items(len(artists.items) + len(tracks.items), "top_items")
     return count
+
+
+async def _learn(deps: SyncDeps, user_id: str, tracks: Sequence[Mapping[str, Any]]) -> None:
+    spellings = [s for t in tracks if (s := track_spelling(t)) is not None]
+    if spellings:
+        await deps.learn(user_id, spellings)
 
 
 async def _playlist_rows(deps: SyncDeps, user_id: str, playlist_id: str) -> list[dict[str, object]]:
@@ -228,6 +240,7 @@ async def _playlists(deps: SyncDeps, reporter: JobReporter, step: dict[str, obje
                 await deps.playlists.save(user_id, meta, deps.now(), items_error=failed.sentence)
             else:
                 await deps.playlists.save(user_id, meta, deps.now(), items=rows)
+                await _learn(deps, user_id, rows)
                 refreshed += 1
         await reporter.add_items(1, "playlists")
     removed = await deps.playlists.remove_missing(user_id, [str(p["id"]) for p in listed])

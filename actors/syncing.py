@@ -17,6 +17,7 @@ from actors.syncer import SyncDeps
 from echostats.spotify import SpotifyClient
 from echostats.store import Store
 from echostats.store.catalog import Catalog, RecentPlays
+from echostats.store.ledger_cache import Ledger
 from echostats.store.library import Playlists, SavedAlbums, TopItems
 from echostats.store.sync_jobs import SyncJobs
 from echostats.store.users import Users
@@ -38,6 +39,7 @@ async def start_syncing(  # noqa: PLR0917 - the composition root's collaborators
     spotify: SpotifyClient,
     now: Callable[[], datetime],
     config: SyncConfig,
+    ledger: Ledger,
 ) -> None:
     jobs = SyncJobs(store, config.instance_id)
     users = Users(store)
@@ -48,6 +50,7 @@ async def start_syncing(  # noqa: PLR0917 - the composition root's collaborators
         top_items=TopItems(store),
         saved_albums=SavedAlbums(store),
         submit_plays=pipeline.submit_plays,
+        learn=ledger.learn,
         now=now,
         max_rate_wait=config.max_rate_wait,
     )
@@ -61,8 +64,9 @@ async def start_syncing(  # noqa: PLR0917 - the composition root's collaborators
     looker = enricher.Enricher(
         spotify,
         Catalog(store),
-        RecentPlays(store),
+        RecentPlays(ledger),
         users,
+        learn=ledger.learn,
         budget_per_hour=config.enrich_budget_per_hour,
         now=now,
     )

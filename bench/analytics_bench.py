@@ -1,76 +1,80 @@
-"""Analytics latency at scale: rollup-served routes vs computing from raw plays, one run.
+"""Every read route at a heavy listener's scale, through the whole app, on the embedded store.
 
-Seeds one user with N plays over ten years on a private embedded server (plays inserted in
-bulk, rollups computed with the same domain code the aggregator uses),
-then times each route through the whole app (ASGI, auth included) for ``week`` and ``all_time``,
-and the same figures computed from raw plays (fetch the range, sum into rollups, merge) as the
-baseline. Loopback only, bounded: ``SAMPLES`` requests per row.
+Seeds one user with N plays over ten years shaped like a real history (``bench.listener``:
+eras, favourites, a long tail — distinct tracks, artists and albums grow with the years), as the
+sources really record them: the last year polled (ids for everything), the rest from the
+extended export (the track's id, the main artist's and album's names only), one play in twenty
+from account data (names only). Plays go straight into the plays collection; the ledger is then
+built from them as an upgrade builds it (timed: the migration cost). Then each route is called
+through the app (ASGI, auth included): once right after a "restart" (a new, empty ledger cache:
+what the first request after a restart pays) and ``SAMPLES`` times warm.
 
-    .venv/bin/python -m bench.analytics_bench [plays] [--data-dir DIR]   # default 200000
+    .venv/bin/python -u -m bench.analytics_bench [plays] [--data-dir DIR]   # default 200000
+
+With ``--data-dir`` the seeded database is kept and reused by later runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import os
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
+from bson import ObjectId
 from pymongo.errors import BulkWriteError
 
-from bench.common import bench_settings, machine
+from bench.common import bench_settings, machine, peak_rss_mb, rss_mb
+from bench.listener import Listen, Listener
 from echostats.app import create_app
-from echostats.domain.analytics import summarise_plays
 from echostats.domain.counting import decide
-from echostats.domain.periods import ResolvedRange, parse_tz, resolve_range
-from echostats.domain.plays import Play, TimePrecision
-from echostats.domain.rollups import Builder
-from echostats.store.analytics import AnalyticsStore
+from echostats.domain.plays import Play, TimePrecision, name_key
 from echostats.store.database import Store, make_client
 from echostats.store.embedded import running_embedded_server
-from echostats.store.plays import new_play_id, play_document
-from echostats.store.rollups import RollupStore
+from echostats.store.ledger_build import build_ledger
+from echostats.store.ledger_cache import Ledger
+from echostats.store.library import Playlists
+from echostats.store.plays import play_document
 from echostats.store.users import Profile, Users
 
 SAMPLES = 20
 ZONE = "Europe/Berlin"
-TRACKS, ARTISTS, ALBUMS = 20_000, 3_000, 6_000
+SPAN = timedelta(days=3652)
 
 
-def plays_for(user_id: str, count: int, now: datetime) -> list[Play]:
-    rng = random.Random(7)
-    span = timedelta(days=3650).total_seconds()
-    out = []
-    for n in range(count):
-        track = min(int(rng.paretovariate(0.9)) - 1, TRACKS - 1)
-        artist = track % ARTISTS
-        ms = rng.choice((200_000, 180_000, 240_000, 12_000))
-        ended = now - timedelta(seconds=span * (n + 0.5) / count)
-        out.append(
-            Play(
-                user_id=user_id,
-                track_key=f"spotify:track:t{track:021d}",
-                track_id=f"t{track:021d}",
-                track_name=f"Song {track}",
-                artist_names=(f"Artist {artist}",),
-                artist_ids=(f"a{artist:021d}",),
-                album_name=f"Album {track % ALBUMS}",
-                album_id=f"b{track % ALBUMS:021d}",
-                ended_at=ended,
-                started_at=ended - timedelta(milliseconds=ms),
-                ms_played=ms,
-                ms_played_estimated=False,
-                duration_ms=240_000,
-                source="import",
-                precision=TimePrecision.SECOND,
-                skipped=ms < 30_000,
-            )
-        )
-    return out
+def as_play(user_id: str, n: int, count: int, listen: Listen) -> Play:
+    """The listen as its source records it (see the module docstring)."""
+    t = listen.track
+    polled = n >= count * 0.9
+    names_only = not polled and n % 20 == 7
+    return Play(
+        user_id=user_id,
+        track_key=name_key(t.artist, t.name) if names_only else f"spotify:track:{t.id}",
+        track_id=None if names_only else t.id,
+        track_name=t.name,
+        artist_names=(t.artist,),
+        artist_ids=(t.artist_id,) if polled else (),
+        album_name=None if names_only else t.album,
+        album_id=t.album_id if polled else None,
+        ended_at=listen.ended,
+        started_at=listen.ended - timedelta(milliseconds=listen.ms),
+        ms_played=listen.ms,
+        ms_played_estimated=polled,
+        duration_ms=240_000,
+        source="poll" if polled else "import",
+        precision=TimePrecision.MILLISECOND if polled else TimePrecision.SECOND,
+        skipped=None if polled else listen.ms < 30_000,
+        shuffle=None if polled else n % 3 == 0,
+        platform=None if polled else ("android", "ios", "web", "osx")[n % 4],
+        reason_start=None if polled else "trackdone",
+        reason_end=None if polled else ("trackdone" if listen.ms > 30_000 else "fwdbtn"),
+    )
 
 
 async def insert_idempotently(store: Store, docs: list[dict[str, object]]) -> None:
@@ -83,24 +87,18 @@ async def insert_idempotently(store: Store, docs: list[dict[str, object]]) -> No
 
 
 async def seed(store: Store, user_id: str, count: int, now: datetime) -> float:
-    await store.prepare()  # building indexes after a bulk load is slower still here
+    await store.prepare()
     began = time.perf_counter()
-    plays = plays_for(user_id, count, now)
-    builder = Builder(parse_tz(ZONE))
-    docs, pairs = [], []
-    for play in plays:
-        counted = decide(play) is None
-        pairs.append((play, counted))
-        docs.append(play_document(new_play_id(), play, counted=counted, batch="seed"))
-        if len(docs) == 2_000:
+    docs: list[dict[str, object]] = []
+    listens = Listener().plays(count, now - SPAN, SPAN - timedelta(days=1))
+    for n, listen in enumerate(listens):
+        play = as_play(user_id, n, count, listen)
+        docs.append(play_document(str(ObjectId()), play, counted=decide(play) is None, batch=""))
+        if len(docs) == 5_000:
             await insert_idempotently(store, docs)
-            builder.add(pairs)
             docs.clear()
-            pairs.clear()
     if docs:
         await insert_idempotently(store, docs)
-        builder.add(pairs)
-    await RollupStore(store).replace_all(user_id, builder.rollups(), "seed")
     return time.perf_counter() - began
 
 
@@ -109,11 +107,11 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
-async def timed(call: object, samples: int) -> list[float]:
+async def timed(call: Callable[[], Awaitable[Any]], samples: int) -> list[float]:
     out = []
     for _ in range(samples):
         began = time.perf_counter()
-        await call()  # type: ignore[operator]
+        await call()
         out.append(time.perf_counter() - began)
     return out
 
@@ -122,22 +120,26 @@ async def main(count: int, data_dir: Path | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with running_embedded_server(data_dir or Path(tmp) / "db") as server:
             client = make_client(server.url)
-            store = Store(client=client, db=client["bench"])
+            store = Store(client=client, db=client["bench"], embedded=server)
             settings = bench_settings(Path(tmp) / "data")
             now = datetime.now(UTC)
             user, _ = await Users(store).upsert_from_profile(
                 Profile(spotify_id="bench", display_name=None, image_url=None, product=None), now
             )
             await store["users"].update_one({"_id": user.id}, {"$set": {"time_zone": ZONE}})
-            if data_dir is None or not any(
-                (data_dir / n).exists() for n in ("seeded", "seeded.json")
-            ):
+            marker = data_dir / "seeded" if data_dir is not None else None
+            if marker is None or not marker.exists():
                 seconds = await seed(store, user.id, count, now)
                 print(f"seeded {count:,} plays in {seconds:.0f} s ({machine()})")
-                if data_dir is not None:
-                    (data_dir / "seeded").write_text(f"{count}\n")
+                if marker is not None:
+                    marker.write_text(f"{count}\n")
             else:
                 print(f"reusing the plays seeded in {data_dir} ({machine()})")
+            if not await store["ledger_heads"].find_one({"_id": user.id}):
+                began = time.perf_counter()
+                built = await build_ledger(store, Ledger(store), user.id, now)
+                print(f"ledger built from {built:,} plays in {time.perf_counter() - began:.1f} s")
+            await seed_playlist(store, user.id)
             app = create_app(settings, store=store)
             async with app.router.lifespan_context(app):
                 token = app.state.auth.signer.issue(user.id, 1, now)
@@ -148,49 +150,124 @@ async def main(count: int, data_dir: Path | None) -> None:
                     headers={"Authorization": f"Bearer {token}"},
                     timeout=600,
                 ) as http:
-                    await report(http, AnalyticsStore(store), user.id)
+                    await report(http, app, store, user.id)
             await client.close()
 
 
-ROUTES = {
-    "overview": "/api/v1/analytics/overview",
-    "trend": "/api/v1/analytics/trend",
-    "top tracks": "/api/v1/tracks/top",
-    "top artists": "/api/v1/artists/top",
-    "top albums": "/api/v1/albums/top",
-    "heatmap": "/api/v1/analytics/heatmap",
-    "compare": "/api/v1/analytics/compare",
-    "history page": "/api/v1/history",
-    "history p.200": "/api/v1/history?page=200",
-}
+async def seed_playlist(store: Store, user_id: str) -> None:
+    """A 100-track playlist of played tracks, so its page shows play counts."""
+    since = datetime.now(UTC) - timedelta(days=30)  # polled plays: the last year's
+    recent = store["plays"].find({"user_id": user_id, "ended_at": {"$gte": since}})
+    tracks = [d async for d in recent if d["source"] == "poll"][:100]
+    items = [
+        {
+            "position": i,
+            "type": "track",
+            "spotify_id": d["track_id"],
+            "name": d["track_name"],
+            "artists": [{"id": d["artist_ids"][0], "name": d["artist_names"][0]}],
+            "album": {"id": d["album_id"], "name": d["album_name"]},
+        }
+        for i, d in enumerate(tracks)
+    ]
+    await Playlists(store).save(
+        user_id, {"playlist_id": "bench", "name": "Bench"}, datetime.now(UTC), items=items
+    )
 
 
-async def report(http: httpx.AsyncClient, analytics: AnalyticsStore, user_id: str) -> None:
-    print(f"{'route':<14}{'period':<10}{'cold ms':>9}{'p50 ms':>9}{'p95 ms':>9}{'raw p50':>10}"
-          f"{'ratio':>8}")  # fmt: skip
+async def routes(http: httpx.AsyncClient) -> dict[str, tuple[str, dict[str, str]]]:
+    """Every read route worth timing, with ids taken from the data itself."""
+
+    async def first(path: str, **params: str) -> dict[str, Any]:
+        response = await http.get(path, params={"period": "all_time", **params})
+        response.raise_for_status()
+        item: dict[str, Any] = response.json()["items"][0]
+        return item
+
+    track = await first("/api/v1/tracks/top")
+    artist = await first("/api/v1/artists/top")
+    album = await first("/api/v1/albums/top")
+    year = str(datetime.now(UTC).year - 3)
+    week = {"start": f"{year}-01-01", "end": f"{year}-01-07"}
+    out: dict[str, tuple[str, dict[str, str]]] = {}
     for period in ("week", "all_time"):
-        rng = resolve_range(tz=ZONE, now=datetime.now(UTC), period=period,
-                            earliest=datetime(2000, 1, 1).date())  # fmt: skip
+        p = {"period": period}
+        out |= {
+            f"overview {period}": ("/api/v1/analytics/overview", p),
+            f"trend {period}": ("/api/v1/analytics/trend", p),
+            f"heatmap {period}": ("/api/v1/analytics/heatmap", p),
+            f"compare {period}": ("/api/v1/analytics/compare", p),
+            f"habits {period}": ("/api/v1/analytics/habits", p),
+            f"discovery {period}": ("/api/v1/analytics/discovery", p),
+            f"genres {period}": ("/api/v1/genres/distribution", p),
+            f"top tracks {period}": ("/api/v1/tracks/top", p),
+        }
+    out |= {
+        "top tracks p.40": (
+            "/api/v1/tracks/top",
+            {"period": "all_time", "page": "40", "limit": "100"},
+        ),
+        "top artists p.40": (
+            "/api/v1/artists/top",
+            {"period": "all_time", "page": "40", "limit": "100"},
+        ),
+        "top albums p.40": (
+            "/api/v1/albums/top",
+            {"period": "all_time", "page": "40", "limit": "100"},
+        ),
+        "top, other tz": ("/api/v1/tracks/top", {"period": "all_time", "tz": "Asia/Tokyo"}),
+        "history p.1": ("/api/v1/history", {}),
+        "history p.2000": ("/api/v1/history", {"page": "2000", "limit": "100"}),
+        "history q=love": ("/api/v1/history", {"q": "love"}),
+        "history q=no hit": ("/api/v1/history", {"q": "zzqx nothing"}),
+        "history artist": ("/api/v1/history", {"artist": artist["name"]}),
+        "history source": ("/api/v1/history", {"source": "import", "page": "50"}),
+        "history week": ("/api/v1/history", week),
+        "track page": (f"/api/v1/tracks/{track['spotify_id']}", {}),
+        "artist page": (f"/api/v1/artists/{artist['spotify_id']}", {}),
+        "album page": (f"/api/v1/albums/{album['spotify_id']}", {}),
+        "recommendations": ("/api/v1/recommendations", {}),
+        "playlist page": ("/api/v1/playlists/bench", {}),
+        "rollup-status": ("/api/v1/analytics/rollup-status", {}),
+    }
+    return out
 
-        async def raw(rng: ResolvedRange = rng) -> None:
-            plays = await analytics.plays_started_in(user_id, rng.start, rng.end, counted_only=True)
-            summarise_plays(plays, rng.tz, rng.days[0], rng.days[-1])
 
-        # All of a long history read raw takes minutes: one sample is the baseline there.
-        raw_samples = await timed(raw, 1 if period == "all_time" else SAMPLES)
-        for name, path in ROUTES.items():
-            params = {} if name.startswith("history") else {"period": period}
+async def report(http: httpx.AsyncClient, app: Any, store: Store, user_id: str) -> None:
+    pid = os.getpid()
+    shape = await app.state.ledger.view(user_id)
+    counted = int(shape.counted.sum())
+    ident = shape.identity
+    print(
+        f"data: {len(shape):,} plays ({counted:,} counted), {len(ident.tracks):,} distinct "
+        f"tracks, {len(ident.artists):,} artists, {len(ident.albums):,} albums (canonical)"
+    )
+    table = await routes(http)
+    print(f"{'route':<22}{'first ms':>10}{'p50 ms':>9}{'p95 ms':>9}")
+    for name, (path, params) in table.items():
 
-            async def call(path: str = path, params: dict[str, str] = params) -> None:
-                response = await http.get(path, params=params)
-                assert response.status_code == 200, response.text
+        async def call(path: str = path, params: dict[str, str] = params) -> None:
+            response = await http.get(path, params=params)
+            assert response.status_code == 200, (path, response.text[:300])
 
-            cold = await timed(call, 1)
-            samples = await timed(call, SAMPLES)
-            ratio = pct(raw_samples, 0.5) / pct(samples, 0.5)
-            p50, p95, raw50 = pct(samples, 0.5), pct(samples, 0.95), pct(raw_samples, 0.5)
-            print(f"{name:<14}{period:<10}{cold[0] * 1000:>9.1f}{p50:>9.1f}{p95:>9.1f}"
-                  f"{raw50:>10.1f}{ratio:>8.1f}")  # fmt: skip
+        app.state.ledger = Ledger(store)  # a restart: nothing cached
+        cold = await timed(call, 1)
+        samples = await timed(call, SAMPLES)
+        print(
+            f"{name:<22}{cold[0] * 1000:>10.1f}{pct(samples, 0.5):>9.1f}{pct(samples, 0.95):>9.1f}"
+        )
+    for fmt in ("csv", "json", "listenbrainz"):
+        began = time.perf_counter()
+        rows = 0
+        async with http.stream("GET", "/api/v1/history/export", params={"format": fmt}) as got:
+            async for line in got.aiter_lines():
+                rows += bool(line.strip())
+        seconds = time.perf_counter() - began
+        print(f"export {fmt:<13}{rows:>10,} lines in {seconds:.1f} s: {rows / seconds:,.0f}/s")
+    print(
+        f"app RSS {rss_mb(pid):.0f} MiB (peak {peak_rss_mb(pid):.0f}), ledger cache "
+        f"{app.state.ledger.cached_bytes / 2**20:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

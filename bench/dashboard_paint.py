@@ -62,7 +62,7 @@ from echostats.store.users import Profile, Users
 from tests.servers import running_uvicorn
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [  # as tests/e2e/test_dashboard.py launches it
+CHROMIUM_ARGS = [  # as tests/e2e/browser.py launches it
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",

@@ -28,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from bench.listener import Listener
+
 Format = Literal["extended", "endsong", "account"]
 FORMATS: tuple[Format, ...] = ("extended", "endsong", "account")
 START = datetime(2015, 1, 1, tzinfo=UTC)
@@ -163,9 +165,12 @@ def _rows(
 ) -> Iterator[tuple[str, dict[str, Any], str | None]]:
     """(file group, row, skip reason or None) for each row, in time order."""
     rng = random.Random(seed)
-    tracks = catalogue(rng)
+    # What is played follows a real listener's years (bench.listener): distinct tracks,
+    # artists and albums grow as a heavy listener's do.
+    listens = Listener(seed).plays(rows, START, span)
     previous: tuple[str, dict[str, Any], str | None] | None = None
     for index in range(rows):
+        heard = next(listens).track
         kind = _kind(rng)
         if kind == "duplicate" and previous is not None:
             # A repeated play is a duplicate; a repeated non-play is skipped for what it is.
@@ -175,7 +180,7 @@ def _rows(
             continue
         if kind == "duplicate":
             kind = "music"
-        track = rng.choice(tracks)
+        track = Track(heard.id, heard.name, heard.artist, heard.album)
         ended = _stamp(index, rows, rng, span)
         ms = rng.randint(1_000, 29_000) if kind == "too_short" else rng.randint(30_000, 300_000)
         reason = None if kind == "music" else kind

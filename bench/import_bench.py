@@ -4,7 +4,7 @@ Generates an extended-history export (``--rows`` at ~275 plays a day, Spotify's 
 and packs it into a ZIP as Spotify delivers it, starts the embedded store and the whole app
 in-process (ASGI, auth, the real pipeline), and times what a person waits for: from the first
 byte of ``POST /api/v1/history/import`` (the ZIP, streamed) through the job's end (plays
-stored, rollups written) until ``GET /api/v1/analytics/overview`` shows every counted play.
+stored, the ledger written) until ``GET /api/v1/analytics/overview`` shows every counted play.
 The job is followed on its event topic (what its SSE stream carries), which also gives the
 longest gap between ``progress`` events.
 
@@ -76,7 +76,7 @@ async def raw_insert_rate(store: Store, upload: Upload, user_id: str) -> tuple[i
     inserted, busy = 0, 0.0
     for batch in batches:
         docs = [
-            play_document(new_play_id(), play, counted=decide(play) is None, batch="raw")
+            play_document(new_play_id(play), play, counted=decide(play) is None, batch="raw")
             for play in batch.plays
         ]
         if not docs:
@@ -127,7 +127,7 @@ async def run(rows: int, cache_size: str) -> None:
                         store_cpu = cpu_seconds(server.pid) - store_cpu0
                         app_cpu = own_cpu_seconds() - app_cpu0
                 spotify_calls = await store["api_logs"].count_documents({})
-                rollup_docs = await store["rollups"].count_documents({})
+                ledger_docs = await store["ledger"].count_documents({})
                 store_rss, store_peak = rss_mb(server.pid), peak_rss_mb(server.pid)
                 upload = inspect_upload([(f.name, f) for f in files])
                 raw_store = Store(client=client, db=client["bench_raw"])
@@ -143,7 +143,7 @@ async def run(rows: int, cache_size: str) -> None:
           f"zipped (generated in {generated:.0f} s)")  # fmt: skip
     print(f"job {result.status}: stored {report['stored']:,}, counted {report['counted']:,}")
     print(f"  (truth: counted {truth.counted:,}; overview says {result.overview_plays:,}; "
-          f"{rollup_docs} rollups)")  # fmt: skip
+          f"{ledger_docs} ledger months)")  # fmt: skip
     print("| figure | value |")
     print("|---|---|")
     print(f"| upload → job finished → overview reflects it (s) | {elapsed:.1f} |")

@@ -17,6 +17,7 @@ import anyio
 import httpx
 from anyio.abc import TaskGroup
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from actors.facade import Pipeline
 from actors.hub import Hub
@@ -37,7 +38,7 @@ from echostats.api.listenbrainz import ListenBrainzLimits
 from echostats.api.metrics import MetricsMiddleware
 from echostats.api.metrics import router as metrics_router
 from echostats.api.middleware import RequestIdMiddleware
-from echostats.api.protection import ProtectionMiddleware
+from echostats.api.protection import DOCS_ASSETS, ProtectionMiddleware, origin_of
 from echostats.api.ratelimit import RateLimiter
 from echostats.api.routers import include_api
 from echostats.metrics import Metrics
@@ -47,6 +48,7 @@ from echostats.security.setup import session_signer, token_cipher
 from echostats.settings import Settings
 from echostats.spotify import ApiCallRecord, SpotifyClient, SpotifyConfig
 from echostats.store import Store, open_store
+from echostats.store.ledger_cache import Ledger
 from echostats.store.oauth_states import OAuthStates
 from echostats.store.relay import RelayTargets
 from echostats.store.tokens import EncryptedTokenStore
@@ -142,12 +144,14 @@ async def _pipeline_and_relay(  # noqa: PLR0917 - the composition root's collabo
     metrics: Metrics,
     replica: str,
 ) -> Pipeline:
-    """The core pipeline, its aggregator queueing new plays for the relay before writing them."""
+    """The core pipeline (writing through the process's one ledger cache), its aggregator
+    queueing new plays for the relay before writing them."""
     settings: Settings = app.state.settings
     app.state.relay_targets = RelayTargets(store, cipher)
+    app.state.ledger = ledger = Ledger(store, max_bytes=settings.ledger_cache_mb << 20)
     intake = relay_intake(hub, store, cipher, _utc_now)
     pipeline = await start_pipeline(
-        hub, store, _utc_now, metrics=metrics, owner=replica, before_write=intake
+        hub, store, ledger, _utc_now, metrics=metrics, owner=replica, before_write=intake
     )
     await start_relay(
         hub,
@@ -278,6 +282,7 @@ def create_app(
                     enrich_interval=settings.enrich_interval,
                     instance_id=replica,
                 ),
+                app.state.ledger,
             )
 
             app.state.readiness_checks = _readiness_checks(
@@ -287,13 +292,16 @@ def create_app(
             yield
             log.info("echostats stopping")
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from files shipped in the fastapi-offline package: the API docs
+    # work with no internet (FastAPI's own pages load them from a CDN).
+    app = FastAPIOffline(
         title="EchoStats",
         version=__version__,
         summary="Self-hosted Spotify listening statistics.",
         docs_url="/api/docs",
         redoc_url="/api/redoc",
         openapi_url="/api/openapi.json",
+        static_url=DOCS_ASSETS,
         lifespan=lifespan,
     )
     install_error_handlers(app)
@@ -304,6 +312,12 @@ def create_app(
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(ListenBrainzLimits, settings=settings)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(ProtectionMiddleware, base_url=settings.base_url, https=settings.is_https)
+    app.add_middleware(
+        ProtectionMiddleware,
+        base_url=settings.base_url,
+        https=settings.is_https,
+        # The demo's simulator serves its own cover art (on loopback, plain http).
+        image_origins=(origin_of(settings.spotify_api_url),) if settings.demo_mode else (),
+    )
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -1,6 +1,9 @@
-"""Command line: ``echostats serve`` (and more subcommands as the service grows).
+"""Command line: ``echostats demo``, ``echostats serve`` and the maintenance commands.
 
 Configuration errors end the process with one line naming the setting, never a traceback.
+Maintenance commands (doctor, import, backup, restore, rotate-key) work on the demo
+installation when asked (``--demo``) or when no real installation is configured and a demo one
+exists, so they work after ``make demo`` with nothing copied by hand.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ from echostats import __version__
 from echostats.app import create_app
 from echostats.cli_import import import_paths
 from echostats.cli_import import summary as import_summary
-from echostats.demo import DEMO_SEED, demo_environment, demo_simulator, with_demo_secrets
+from echostats.demo import (
+    DEMO_SECRETS_FILE,
+    DEMO_SEED,
+    demo_environment,
+    demo_simulator,
+    with_demo_secrets,
+)
 from echostats.doctor import Check, diagnose, exit_status
 from echostats.errors import ConfigError, EchoStatsError, StoreError
 from echostats.logs import configure_logging
@@ -45,8 +54,20 @@ EXIT_STARTUP = 4
 SIGN_IN_LINK_TTL = timedelta(days=7)
 
 
+DESCRIPTION = (
+    "EchoStats: self-hosted Spotify listening statistics. Try it with 'echostats demo' "
+    "(a simulated Spotify, nothing to set up); run a real installation with 'echostats serve'. "
+    "Settings come from ECHOSTATS_* environment variables or a .env file."
+)
+DEMO_HELP = (
+    "use the demo installation (DATA_DIR/demo); the default when no real installation is "
+    "configured and a demo one exists"
+)
+MAINTENANCE = ("doctor", "import", "backup", "restore", "rotate-key", "add-user", "sign-in-link")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="echostats", description=__doc__)
+    parser = argparse.ArgumentParser(prog="echostats", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"echostats {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
@@ -70,7 +91,6 @@ def _parser() -> argparse.ArgumentParser:
         "rotate-key",
         help="re-encrypt every stored token under the first ECHOSTATS_ENCRYPTION_KEYS key",
     )
-    rotate.add_argument("--demo", action="store_true", help="rotate the demo installation's data")
     history = commands.add_parser(
         "import", help="import Spotify privacy-export files (.json or the whole .zip)"
     )
@@ -99,8 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--force", action="store_true", help="replace whatever the database already holds"
     )
-    for command in (doctor, backup, restore, add_user, link):
-        command.add_argument("--demo", action="store_true", help="use the demo installation")
+    for command in (doctor, history, backup, restore, rotate, add_user, link):
+        command.add_argument("--demo", action="store_true", help=DEMO_HELP)
     return parser
 
 
@@ -168,13 +188,36 @@ def _demo_settings(settings: Settings) -> Settings:
     return with_demo_secrets(demo)
 
 
+def _demo_installation_only(settings: Settings) -> bool:
+    """Nothing configures a real installation (no secrets, the embedded store), and a demo one
+    exists: a maintenance command can only mean the demo."""
+    unconfigured = not (
+        settings.session_secret.get_secret_value()
+        or settings.encryption_keys.get_secret_value()
+        or settings.mongodb_url
+    )
+    return unconfigured and (settings.data_dir / "demo" / DEMO_SECRETS_FILE).exists()
+
+
+def _installation(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The settings of the installation the command works on (see the module docstring)."""
+    if args.command == "demo" or getattr(args, "demo", False):
+        return _demo_settings(settings)
+    if args.command in MAINTENANCE and _demo_installation_only(settings):
+        print(
+            f"echostats: no installation is configured here; using the demo installation in "
+            f"{settings.data_dir / 'demo'}",
+            file=sys.stderr,
+        )
+        return _demo_settings(settings)
+    return settings
+
+
 def _settings_for(args: argparse.Namespace) -> Settings:
     """Settings from the environment and flags, validated, secrets included."""
     overrides = {k: v for k in ("host", "port") if (v := getattr(args, k, None)) is not None}
     try:
-        settings = load_settings(**overrides)
-        if args.command == "demo" or getattr(args, "demo", False):
-            settings = _demo_settings(settings)
+        settings = _installation(load_settings(**overrides), args)
         token_cipher(settings)
         session_signer(settings)
     except ConfigError as exc:
@@ -285,9 +328,7 @@ def _cmd_sign_in_link(args: argparse.Namespace) -> int:
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
     try:
-        settings = load_settings()
-        if args.demo:
-            settings = _demo_settings(settings)
+        settings = _installation(load_settings(), args)
     except ConfigError as exc:
         print(Check("configuration", "fail", exc.detail).line())
         return 1

@@ -23,6 +23,7 @@ from actors.pipeline import start_pipeline
 from echostats.errors import EchoStatsError
 from echostats.settings import Settings
 from echostats.store import open_store
+from echostats.store.ledger_cache import Ledger
 from echostats.store.users import Users
 
 
@@ -53,7 +54,9 @@ async def import_paths(
         async with Hub() as hub:
             # An owner of its own: a service sharing the database must not count this import's
             # job as its own (or the service's as this one's).
-            pipeline = await start_pipeline(hub, store, _now, owner=f"cli-{uuid.uuid4().hex[:12]}")
+            pipeline = await start_pipeline(
+                hub, store, Ledger(store), _now, owner=f"cli-{uuid.uuid4().hex[:12]}"
+            )
             async with pipeline.subscribe([topics.sync_jobs(user)]) as events:
                 job_id = await pipeline.submit_import(user, upload, workdir, dry_run=dry_run)
                 with Progress(

@@ -55,7 +55,7 @@ def _secret_checks(settings: Settings) -> tuple[list[Check], TokenCipher | None]
         session_signer(settings)
         checks.append(Check("session secret", "ok", "set and strong enough"))
     except ConfigError as exc:
-        checks.append(Check("session secret", "fail", f"{exc.detail} (echostats generate-secrets)"))
+        checks.append(Check("session secret", "fail", exc.detail))
     cipher = None
     try:
         cipher = token_cipher(settings)
@@ -65,9 +65,7 @@ def _secret_checks(settings: Settings) -> tuple[list[Check], TokenCipher | None]
             )
         )
     except ConfigError as exc:
-        checks.append(
-            Check("encryption keys", "fail", f"{exc.detail} (echostats generate-secrets)")
-        )
+        checks.append(Check("encryption keys", "fail", exc.detail))
     return checks, cipher
 
 

@@ -179,6 +179,12 @@ class Settings(BaseSettings):
     )
 
     # --- operations ---
+    ledger_cache_mb: int = Field(
+        1024,
+        ge=16,
+        description="MiB of play columns the app keeps in memory for analytics (about 140 MiB "
+        "per million plays); least recently used users are dropped beyond it.",
+    )
     metrics_token: SecretStr = Field(
         SecretStr(""),
         description="Bearer token Prometheus sends to GET /metrics; empty turns /metrics off "

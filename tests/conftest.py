@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import pymongo
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -71,7 +72,10 @@ async def prepared_store(db_server: EmbeddedServer, prefix: str = "test") -> Asy
     try:
         yield store
     finally:
-        await client.drop_database(name)
+        # Dropping a database of tens of thousands of documents takes the embedded server
+        # tens of seconds on a busy machine: longer than the driver's socket timeout.
+        with pymongo.timeout(300):
+            await client.drop_database(name)
         await client.close()
 
 

@@ -1,7 +1,8 @@
-"""``/api/v1/analytics``: overview, trend, heatmap, compare, habits, discovery, rollup jobs.
+"""``/api/v1/analytics``: overview, trend, heatmap, compare, habits, discovery, ledger jobs.
 
-Figures come from rollups or, when they cannot be exact, from raw plays (see
-``echostats.api.analytics_source``). Genres are looked up in the catalog by artist id.
+Figures come from the user's play ledger (see ``echostats.api.analytics_source``). Genres are
+looked up in the catalog by artist id. The "rollup" routes keep their names from the API
+contract; what they report on and rebuild is the ledger.
 """
 
 from __future__ import annotations
@@ -16,24 +17,14 @@ from pydantic import BaseModel
 
 from actors.facade import Pipeline
 from echostats.api.analytics_models import RangeOut, TopItem, range_out
-from echostats.api.analytics_source import AnalyticsDep, Range, RangeParams, spotify_id_of
+from echostats.api.analytics_source import AnalyticsDep, Range, RangeParams
 from echostats.api.timestamps import Timestamp
-from echostats.domain.analytics import (
-    Summary,
-    first_starts,
-    habits_of,
-    rank_changes,
-    share,
-)
-from echostats.domain.periods import (
-    Granularity,
-    ResolvedRange,
-    bucket_label,
-    local_day,
-    trend_buckets,
-)
-from echostats.domain.rollups import Level, merge, merge_counters, new_keys_by_rollup
-from echostats.domain.streaks import streaks
+from echostats.domain.analytics import Summary, rank_changes, share
+from echostats.domain.identity import Kind, hashed
+from echostats.domain.ledger import ms_of
+from echostats.domain.ledger_view import EPOCH_DAY, NEVER
+from echostats.domain.periods import ResolvedRange, bucket_label, local_day, trend_buckets
+from echostats.domain.plays import ARTIST_KEY_PREFIX
 from echostats.store.rollup_builds import RollupBuildJobs
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -83,17 +74,26 @@ class OverviewOut(BaseModel):
 
 async def genre_counts(a: AnalyticsDep, summary: Summary) -> list[GenreCount]:
     """Plays per genre from artist counters: an artist's plays count once for each of its
-    genres; artists without catalog genres (or without a Spotify id) are ``unknown``."""
-    artists = summary.ranked("a").entries()
-    catalog = await a.store.catalog("artists", [spotify_id_of(r.key) or "" for r in artists])
+    genres; artists without catalog genres (or without a Spotify id) are ``unknown``. Only
+    the catalog's artists that have genres are read (few: Spotify stopped sending them to
+    development-mode apps), and matched to the played artists by their key's hash."""
+    artists = (await a.view()).identity.artists
+    ranking = summary.ranked("a")
     totals: dict[str, list[int]] = {}
-    for r in artists:
-        doc = catalog.get(spotify_id_of(r.key) or "")
-        genres = [str(g) for g in (doc or {}).get("genres") or []] or [UNKNOWN_GENRE]
+    known_plays = known_ms = 0
+    for spotify_id, genres in (await a.catalog.artist_genres()).items():
+        entity = artists.index_of_id(hashed(ARTIST_KEY_PREFIX + spotify_id))
+        plays, ms = ranking.counts(entity) if entity is not None else (0, 0)
+        if not plays:
+            continue
+        known_plays, known_ms = known_plays + plays, known_ms + ms
         for genre in genres:
             slot = totals.setdefault(genre, [0, 0])
-            slot[0] += r.plays
-            slot[1] += r.ms
+            slot[0] += plays
+            slot[1] += ms
+    all_plays, all_ms = ranking.totals()
+    if all_plays > known_plays:
+        totals[UNKNOWN_GENRE] = [all_plays - known_plays, all_ms - known_ms]
     ordered = sorted(totals.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
     return [GenreCount(name=name, play_count=p, total_ms=m) for name, (p, m) in ordered]
 
@@ -102,7 +102,7 @@ async def genre_counts(a: AnalyticsDep, summary: Summary) -> list[GenreCount]:
 async def overview(a: AnalyticsDep, params: Range) -> OverviewOut:
     rng = await a.resolve(params)
     summary = await a.summary(rng, ("t", "a", "al"))
-    runs = streaks(summary.active_days, local_day(a.now, rng.tz))
+    runs = summary.streaks(local_day(a.now, rng.tz))
     genres = await genre_counts(a, summary)
     known_genres = [g for g in genres if g.name != UNKNOWN_GENRE]
     tops: dict[str, list[TopItem]] = {}
@@ -236,6 +236,8 @@ class Move(BaseModel):
     spotify_id: str
     name: str
     artists: list[str]
+    artist_ids: list[str]
+    image_url: str | None
     rank_a: int | None
     rank_b: int | None
     plays_a: int
@@ -275,15 +277,18 @@ def _pct(a: int, b: int) -> float | None:
 
 async def _moves(a: AnalyticsDep, section: str, sa: Summary, sb: Summary, top_n: int) -> MovesOut:
     climbers, fallers, new = rank_changes(sa.ranked(section), sb.ranked(section), top_n)
-    keys = [m.key for m in (*climbers, *fallers, *new)]
-    names = await a.store.names(a.user.id, section, keys)
+    keys = list(dict.fromkeys(m.entity for m in (*climbers, *fallers, *new)))
+    kind = Kind.TRACK if section == "t" else Kind.ARTIST
+    described = dict(zip(keys, await a.describe(kind, keys), strict=True))
 
     def out(moves: Sequence[Any]) -> list[Move]:
         return [
             Move(
-                spotify_id=spotify_id_of(m.key) or m.key,
-                name=names[m.key].name if m.key in names else m.key,
-                artists=list(names[m.key].artists) if m.key in names else [],
+                spotify_id=described[m.entity]["spotify_id"],
+                name=described[m.entity]["name"],
+                artists=described[m.entity]["artists"],
+                artist_ids=described[m.entity]["artist_ids"],
+                image_url=described[m.entity]["image_url"],
                 rank_a=m.rank_a,
                 rank_b=m.rank_b,
                 plays_a=m.plays_a,
@@ -358,21 +363,30 @@ def _mix(counts: dict[str, int], whole: int) -> list[MixEntry]:
 
 @router.get("/habits", response_model=HabitsOut, summary="Skips, shuffle, platforms, offline")
 async def habits(a: AnalyticsDep, params: Range) -> HabitsOut:
-    """Computed from the range's raw plays (the export fields are not in the rollups)."""
+    """Over every stored play that started in the range, counted or not (a skip is usually too
+    short to count, so leaving uncounted plays out would hide most skips). A share's
+    denominator is the plays whose source reports that field (polled plays carry no
+    ``offline``)."""
     rng = await a.resolve(params)
-    plays = await a.store.plays_started_in(a.user.id, rng.start, rng.end, counted_only=False)
-    h = habits_of(plays)
+    view = await a.view()
+    sel = view.started_in(rng.start, rng.end, counted=False)
+
+    def rate(name: str) -> float | None:
+        known, true = view.tri_known(sel, name)
+        return share(true, known)
+
+    plays = len(sel)
     return HabitsOut(
         period=rng.period,
         range=range_out(rng),
-        plays=h.plays,
-        ms=h.ms,
-        skip_rate=share(h.skipped, h.skip_known),
-        shuffle_share=share(h.shuffled, h.shuffle_known),
-        offline_share=share(h.offline, h.offline_known),
-        platforms=_mix(h.platforms, h.plays),
-        reason_start=_mix(h.reason_start, h.plays),
-        reason_end=_mix(h.reason_end, h.plays),
+        plays=plays,
+        ms=int(view.columns.ms[sel].sum()),
+        skip_rate=rate("skipped"),
+        shuffle_share=rate("shuffle"),
+        offline_share=rate("offline"),
+        platforms=_mix(view.string_mix(sel, "platform"), plays),
+        reason_start=_mix(view.string_mix(sel, "reason_start"), plays),
+        reason_end=_mix(view.string_mix(sel, "reason_end"), plays),
     )
 
 
@@ -402,22 +416,31 @@ class DiscoveryOut(BaseModel):
 async def discovery(a: AnalyticsDep, params: Range) -> DiscoveryOut:
     """A track or artist is new in the range when its first counted play ever is in it."""
     rng = await a.resolve(params)
-    if a.from_rollups(rng):
-        summary, new_by_bucket, new_plays = await _discovery_from_rollups(a, rng)
-    else:
-        summary, new_by_bucket, new_plays = await _discovery_from_plays(a, rng)
-
-    def discovered(section: str) -> Discovered:
-        new = sum(counts.get(section, 0) for counts in new_by_bucket.values())
-        plays = new_plays[section]
-        return Discovered(new=new, new_plays=plays, new_play_share=share(plays, summary.plays))
-
+    view = await a.view()
+    summary = await a.summary(rng, ("t", "a"))
+    lo, hi = ms_of(rng.start), ms_of(rng.end)
+    found: dict[str, Discovered] = {}
+    by_bucket: dict[str, dict[str, int]] = {}
+    for section, kind in (("t", Kind.TRACK), ("a", Kind.ARTIST)):
+        firsts = view.first_starts(kind)
+        new = np.flatnonzero((firsts >= lo) & (firsts < hi) & (firsts != NEVER))
+        ranking = summary.ranked(section)
+        new_plays = ranking.plays_of(new.astype(np.int64))
+        found[section] = Discovered(
+            new=len(new), new_plays=new_plays, new_play_share=share(new_plays, summary.plays)
+        )
+        # Labels for each distinct day, not for each of tens of thousands of entities.
+        numbers, counts = np.unique(view.day_numbers(firsts[new], rng.tz), return_counts=True)
+        for number, count in zip(numbers.tolist(), counts.tolist(), strict=True):
+            label = bucket_label(EPOCH_DAY + timedelta(days=number), rng.granularity)
+            slot = by_bucket.setdefault(label, {})
+            slot[section] = slot.get(section, 0) + count
     timeline = [
         DiscoveryPoint(
             label=bucket.label,
             start=bucket.start,
-            new_tracks=new_by_bucket.get(bucket.label, {}).get("t", 0),
-            new_artists=new_by_bucket.get(bucket.label, {}).get("a", 0),
+            new_tracks=by_bucket.get(bucket.label, {}).get("t", 0),
+            new_artists=by_bucket.get(bucket.label, {}).get("a", 0),
         )
         for bucket in trend_buckets(rng)
     ]
@@ -425,95 +448,39 @@ async def discovery(a: AnalyticsDep, params: Range) -> DiscoveryOut:
         period=rng.period,
         range=range_out(rng),
         plays=summary.plays,
-        tracks=discovered("t"),
-        artists=discovered("a"),
+        tracks=found["t"],
+        artists=found["a"],
         timeline=timeline,
     )
 
 
-NewByBucket = dict[str, dict[str, int]]  # bucket label → section → keys first heard in it
-
-
-async def _discovery_from_rollups(
-    a: AnalyticsDep, rng: ResolvedRange
-) -> tuple[Summary, NewByBucket, dict[str, int]]:
-    """Keys of the range's rollups (in time order, at the timeline's granularity) that no
-    earlier rollup has: the history before the range is read as whole years and months."""
-    first, last = rng.days[0], rng.days[-1]
-    sections = ("t", "a")
-    earliest, _, _ = await a.store.rollup_bounds(a.user.id)
-    before = []
-    if earliest is not None and earliest < first:
-        before = await a.store.rollups(
-            a.user.id, earliest, first - timedelta(days=1), sections, Level.YEAR
-        )
-    top = Level.MONTH if rng.granularity is Granularity.MONTH else Level.DAY
-    ordered = await a.store.rollups(a.user.id, first, last, sections, top)
-    summary = Summary(merge(ordered, first, last, sections))
-    by_bucket: NewByBucket = {}
-    new_plays: dict[str, int] = {}
-    for section in sections:
-        seen = merge_counters([r.sections[section] for r in before])
-        fresh_ids = []
-        for rollup, fresh in new_keys_by_rollup(seen, ordered, section):
-            if len(fresh):
-                label = bucket_label(rollup.first, rng.granularity)
-                slot = by_bucket.setdefault(label, {})
-                slot[section] = slot.get(section, 0) + len(fresh)
-                fresh_ids.append(fresh)
-        new_plays[section] = summary.ranked(section).plays_of(
-            np.concatenate(fresh_ids) if fresh_ids else np.zeros(0, dtype=np.int64)
-        )
-    return summary, by_bucket, new_plays
-
-
-async def _discovery_from_plays(
-    a: AnalyticsDep, rng: ResolvedRange
-) -> tuple[Summary, NewByBucket, dict[str, int]]:
-    plays = await a.store.plays_started_in(a.user.id, None, rng.end, counted_only=True)
-    summary = await a.summary(rng, ("t", "a"))
-    by_bucket: NewByBucket = {}
-    new_plays: dict[str, int] = {}
-    for section, firsts in first_starts(plays).items():
-        ranking = summary.ranked(section)
-        total = 0
-        for key, started in firsts.items():
-            if started < rng.start:
-                continue
-            slot = by_bucket.setdefault(
-                bucket_label(local_day(started, rng.tz), rng.granularity), {}
-            )
-            slot[section] = slot.get(section, 0) + 1
-            total += ranking.counts(key)[0]
-        new_plays[section] = total
-    return summary, by_bucket, new_plays
-
-
 class RollupStatusOut(BaseModel):
-    rollup_days: int  # local days with a rollup holding plays
+    rollup_days: int  # local days with counted plays in the ledger
     history_days: int  # local days from the first stored play to the last
     is_building: bool
     last_built_at: Timestamp | None
-    coverage: float  # rollup_days' span over history_days (1.0: rollups reach every end)
+    coverage: float  # rollup_days' span over history_days (1.0: the ledger reaches every end)
 
 
-@router.get("/rollup-status", response_model=RollupStatusOut, summary="State of the rollups")
+@router.get("/rollup-status", response_model=RollupStatusOut, summary="State of the ledger")
 async def rollup_status(request: Request, a: AnalyticsDep) -> RollupStatusOut:
-    first, last, count = await a.store.rollup_bounds(a.user.id)
-    first_start, last_end = await a.store.play_bounds(a.user.id, a.saved_zone)
-    tz = (await a.resolve(RangeParams("week", None, None, None))).tz
+    """The play ledger every figure is computed from (the route keeps the contract's name):
+    ``rollup_days`` are the local days with counted plays in it, ``history_days`` the days
+    from the first stored play to the last, ``coverage`` the first over the second's span."""
+    view = await a.view()
+    tz = a.zone()
+    counted = view.counted_days(tz)
+    first_start, last_end = view.first_start(), view.last_end()
     history = 0
     if first_start is not None and last_end is not None:
         history = (local_day(last_end, tz) - local_day(first_start, tz)).days + 1
-    span = 0
-    if first and last:
-        span = (last - first).days + 1
+    span = int(counted[-1] - counted[0]) + 1 if len(counted) else 0
     pipeline: Pipeline = request.app.state.pipeline
     jobs = RollupBuildJobs(request.app.state.store)
     return RollupStatusOut(
-        rollup_days=count,
+        rollup_days=len(counted),
         history_days=history,
-        is_building=pipeline.rollups_building(a.user.id),
+        is_building=pipeline.ledger_building(a.user.id),
         last_built_at=await jobs.last_completed_at(a.user.id),
         coverage=round(min(1.0, span / history), 4) if history else 1.0,
     )
@@ -525,11 +492,13 @@ class BuildOut(BaseModel):
 
 
 @router.post(
-    "/rollup-build", response_model=BuildOut, status_code=202, summary="Rebuild the rollups"
+    "/rollup-build", response_model=BuildOut, status_code=202, summary="Rebuild the ledger"
 )
 async def rollup_build(request: Request, a: AnalyticsDep) -> BuildOut:
+    """Rebuild the play ledger from the stored plays, as a job with progress (new plays keep
+    being recorded meanwhile)."""
     pipeline: Pipeline = request.app.state.pipeline
-    job_id, started = await pipeline.rebuild_rollups(a.user.id)
+    job_id, started = await pipeline.rebuild_ledger(a.user.id)
     return BuildOut(status="started" if started else "already_running", job_id=job_id)
 
 
@@ -540,6 +509,7 @@ class RefreshOut(BaseModel):
 
 @router.post("/refresh", response_model=RefreshOut, summary="Recompute cached analytics")
 async def refresh(a: AnalyticsDep) -> RefreshOut:
-    """Rollups are updated as plays arrive and nothing else is cached, so there is nothing to
-    recompute: the answer only confirms that the next request sees every stored play."""
+    """The ledger is updated as plays arrive, and every request checks it is current, so there
+    is nothing to recompute: the answer only confirms that the next request sees every stored
+    play."""
     return RefreshOut(status="refreshed", computed_at=a.now)

@@ -21,7 +21,10 @@ class TopItem(BaseModel):
     rank: int
     spotify_id: str  # the Spotify id, or the normalised name key when Spotify gave no id
     name: str
-    artists: list[str]
+    artists: list[str]  # for tracks and albums
+    artist_ids: list[str]  # parallel to ``artists``: what ``/artists/{id}`` takes
+    album: str | None = None  # tracks only
+    album_id: str | None = None  # tracks only: what ``/albums/{id}`` takes
     play_count: int
     total_ms: int
     image_url: str | None

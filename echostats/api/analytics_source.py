@@ -1,16 +1,10 @@
-"""Where an analytics request's figures come from: rollups when exact, raw plays otherwise.
+"""Where an analytics request's figures come from: the user's play ledger, in any zone.
 
-Rollups are per LOCAL day, month and year in the user's SAVED zone. A request is served from
-them when its zone is the saved one and its range is whole local days (every named period is):
-the few rollups tiling the range are read and merged. Otherwise — another ``tz`` (a day boundary
-moves, so no rollup can be split), or a custom range that starts or ends mid-day — the figures
-are computed from the raw plays of the range, fetched with an indexed ``(user_id, ended_at)``
-range (see ``echostats.store.analytics``) and summed into rollups in the requested zone by the
-same domain code the aggregator uses.
-Cost of that path: one read of every play that ended after the range start (a week: a few
-hundred plays, milliseconds; all of ten years in another zone: the whole history, seconds).
-UTC-hour rollups would make every zone exact but multiply rollup writes and reads by 24, for
-a request most people never make; the raw path is exact and costs only when asked for.
+Every route reads one ``LedgerView`` (``echostats.store.ledger_cache``): the user's plays as
+columns in memory, kept current by the aggregator, with canonical identity resolved. A range is
+a slice of the plays by start (``LedgerView.started_in``) summed in numpy in the requested zone,
+so every zone and every custom range — mid-day edges included — is exact and costs the same:
+milliseconds at a million plays. Names come from the identity; images from the catalog.
 """
 
 from __future__ import annotations
@@ -24,13 +18,26 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Query, Request
 
 from echostats.api.auth import CurrentUser
-from echostats.domain.analytics import Summary, summarise_plays
+from echostats.domain.analytics import Summary
+from echostats.domain.identity import Kind, public_id
+from echostats.domain.ledger_view import LedgerView
 from echostats.domain.periods import PeriodError, ResolvedRange, local_day, parse_tz, resolve_range
+from echostats.domain.plays import NAME_KEY_PREFIX
 from echostats.domain.ranking import Ranked
-from echostats.domain.rollups import Level, merge
 from echostats.errors import Unprocessable
-from echostats.store.analytics import AnalyticsStore, image_url
+from echostats.store import Store
+from echostats.store.catalog import Catalog, image_url
+from echostats.store.catalog import Kind as CatalogKind
+from echostats.store.ledger_cache import Ledger
 from echostats.store.users import User
+
+KIND_OF_SECTION = {"t": Kind.TRACK, "a": Kind.ARTIST, "al": Kind.ALBUM}
+SECTION_OF_KIND = {kind: section for section, kind in KIND_OF_SECTION.items()}
+CATALOG_KIND: dict[Kind, CatalogKind] = {
+    Kind.TRACK: "tracks",
+    Kind.ARTIST: "artists",
+    Kind.ALBUM: "albums",
+}
 
 
 @dataclass(frozen=True)
@@ -56,15 +63,29 @@ Range = Annotated[RangeParams, Depends(range_params)]
 
 
 class Analytics:
-    """One request's view: the user, their saved zone, the store, the clock."""
+    """One request's view: the user, their ledger, the catalog, the clock."""
 
     def __init__(self, request: Request, user: User) -> None:
         self.user = user
-        self.store = AnalyticsStore(request.app.state.store)
+        self.store: Store = request.app.state.store
+        self.ledger: Ledger = request.app.state.ledger
+        self.catalog = Catalog(self.store)
         self.now: datetime = request.app.state.auth.now()
+        self._view: LedgerView | None = None
+
+    async def view(self) -> LedgerView:
+        if self._view is None:
+            self._view = await self.ledger.view(self.user.id)
+        return self._view
 
     def zone_name(self, params: RangeParams) -> str:
         return params.tz or self.user.time_zone
+
+    def zone(self, name: str | None = None) -> ZoneInfo:
+        try:
+            return parse_tz(name or self.user.time_zone)
+        except PeriodError as exc:
+            raise Unprocessable(str(exc)) from None
 
     async def resolve(self, params: RangeParams, default_period: str = "month") -> ResolvedRange:
         zone = self.zone_name(params)
@@ -73,7 +94,8 @@ class Analytics:
             period = default_period
         earliest: date | None = None
         if period == "all_time":
-            earliest = await self.earliest_day(zone)
+            first = (await self.view()).first_start()
+            earliest = local_day(first, self.zone(zone)) if first is not None else None
         try:
             return resolve_range(
                 tz=zone,
@@ -86,33 +108,11 @@ class Analytics:
         except PeriodError as exc:
             raise Unprocessable(str(exc)) from None
 
-    async def earliest_day(self, zone: str) -> date | None:
-        if zone == self.user.time_zone:
-            first, _, _ = await self.store.rollup_bounds(self.user.id)
-            return first
-        try:
-            tz = resolve_range(tz=zone, now=self.now).tz
-        except PeriodError as exc:
-            raise Unprocessable(str(exc)) from None
-        first_start, _ = await self.store.play_bounds(self.user.id, self.saved_zone)
-        return local_day(first_start, tz) if first_start is not None else None
-
-    @property
-    def saved_zone(self) -> ZoneInfo:
-        return parse_tz(self.user.time_zone)
-
-    def from_rollups(self, rng: ResolvedRange) -> bool:
-        return rng.whole_days and rng.tz.key == self.user.time_zone
-
     async def summary(self, rng: ResolvedRange, sections: Sequence[str] = ()) -> Summary:
-        first, last = rng.days[0], rng.days[-1]
-        if self.from_rollups(rng):
-            rollups = await self.store.rollups(self.user.id, first, last, sections, Level.YEAR)
-            return Summary(merge(rollups, first, last, sections))
-        plays = await self.store.plays_started_in(
-            self.user.id, rng.start, rng.end, counted_only=True
-        )
-        return summarise_plays(plays, rng.tz, first, last, sections)
+        view = await self.view()
+        sel = view.started_in(rng.start, rng.end, counted=True)
+        kinds = [KIND_OF_SECTION[s] for s in sections]
+        return Summary(view.merged(sel, rng.tz, rng.days[0], rng.days[-1], kinds))
 
     async def previous_range(self, rng: ResolvedRange) -> ResolvedRange:
         """The range of equal length just before ``rng`` (whole days when ``rng`` has them)."""
@@ -133,38 +133,61 @@ class Analytics:
         except PeriodError as exc:
             raise Unprocessable(f"The comparison range is not valid: {exc}") from None
 
+    async def describe(self, kind: Kind, entities: Sequence[int]) -> list[dict[str, Any]]:
+        """Name, credits, links and artwork of canonical entities, in order: what every list of
+        tracks, artists or albums shows."""
+        ident = (await self.view()).identity
+        of_kind = ident.entities(kind)
+        described = []
+        for index in entities:
+            item: dict[str, Any] = {
+                "spotify_id": public_id(of_kind.key(index)),
+                "name": of_kind.name(index),
+                "artists": [],
+                "artist_ids": [],
+            }
+            if kind is not Kind.ARTIST:
+                artists = (
+                    ident.artists_of(index) if kind is Kind.TRACK else ident.artists_of_album(index)
+                )
+                item["artists"] = [ident.artists.name(i) for i in artists]
+                item["artist_ids"] = [public_id(ident.artists.key(i)) for i in artists]
+            if kind is Kind.TRACK:
+                album = int(ident.album_of_track[index])
+                item["album"] = ident.albums.name(album) if album >= 0 else None
+                item["album_id"] = public_id(ident.albums.key(album)) if album >= 0 else None
+            described.append(item)
+        await self._images(kind, described)
+        return described
+
+    async def _images(self, kind: Kind, items: list[dict[str, Any]]) -> None:
+        """Artwork from the catalog; a track without its own falls back to its album's."""
+        ids = [spotify_id_of_public(i["spotify_id"]) for i in items]
+        docs = await self.catalog.many(CATALOG_KIND[kind], {i for i in ids if i})
+        albums: dict[str, Any] = {}
+        if kind is Kind.TRACK:
+            wanted = {spotify_id_of_public(i.get("album_id") or "") for i in items}
+            albums = await self.catalog.many("albums", {i for i in wanted if i})
+        for item, spotify_id in zip(items, ids, strict=True):
+            url = image_url(docs.get(spotify_id or ""))
+            if url is None and kind is Kind.TRACK:
+                url = image_url(albums.get(spotify_id_of_public(item.get("album_id") or "") or ""))
+            item["image_url"] = url
+
     async def top_items(
         self, section: str, ranked: Sequence[Ranked], first_rank: int
     ) -> list[dict[str, Any]]:
-        """Top-item dicts (names from the names cache, images from the catalog)."""
-        keys = [r.key for r in ranked]
-        names = await self.store.names(self.user.id, section, keys)
-        kind = {"t": "tracks", "a": "artists", "al": "albums"}[section]
-        ids = {key: spotify_id_of(key) for key in keys}
-        catalog = await self.store.catalog(kind, [i for i in ids.values() if i])
-        items = []
-        for offset, r in enumerate(ranked):
-            name = names.get(r.key)
-            spotify_id = ids[r.key]
-            items.append(
-                {
-                    "rank": first_rank + offset,
-                    "spotify_id": spotify_id or r.key,
-                    "name": name.name if name else r.key,
-                    "artists": list(name.artists) if name else [],
-                    "play_count": r.plays,
-                    "total_ms": r.ms,
-                    "image_url": image_url(catalog.get(spotify_id or "")),
-                }
-            )
-        return items
+        """Top-item dicts: rank, counts, and ``describe``'s names, links and artwork."""
+        described = await self.describe(KIND_OF_SECTION[section], [r.entity for r in ranked])
+        return [
+            {"rank": first_rank + offset, "play_count": r.plays, "total_ms": r.ms, **item}
+            for offset, (r, item) in enumerate(zip(ranked, described, strict=True))
+        ]
 
 
-def spotify_id_of(key: str) -> str | None:
-    """``spotify:track:<id>`` → ``<id>``; a name key has no Spotify id."""
-    if key.startswith("spotify:"):
-        return key.rsplit(":", 1)[1]
-    return None
+def spotify_id_of_public(public: str) -> str | None:
+    """A public id is a Spotify id or a ``name:`` key; only the first is in the catalog."""
+    return None if not public or public.startswith(NAME_KEY_PREFIX) else public
 
 
 def analytics(request: Request, user: CurrentUser) -> Analytics:

@@ -38,6 +38,9 @@ from echostats.store.users import Profile, User, Users
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "session"
+# Set by "Sign out everywhere": this browser asked to be signed out, so single-user auto-login
+# leaves it alone until someone signs in on it again.
+SIGNED_OUT_COOKIE = "signed_out"
 DASHBOARD = "/"
 
 
@@ -107,6 +110,13 @@ def _set_session_cookie(response: Response, auth: AuthContext, user: User) -> No
         SESSION_COOKIE,
         token,
         max_age=int(auth.signer.ttl.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=auth.settings.secure_cookies,
+    )
+    response.delete_cookie(
+        SIGNED_OUT_COOKIE,
         path="/",
         httponly=True,
         samesite="lax",
@@ -315,7 +325,7 @@ async def status(request: Request, response: Response, auth: Auth) -> StatusOut:
         user = await _session_user(request, auth)
     except NotAuthenticated:
         user = None
-        if auth.settings.auto_login_enabled:
+        if auth.settings.auto_login_enabled and SIGNED_OUT_COOKIE not in request.cookies:
             user = await auth.users.only_user()
             if user is not None:
                 _set_session_cookie(response, auth, user)
@@ -368,6 +378,15 @@ async def logout(auth: Auth, user: CurrentUser) -> JSONResponse:
     response = JSONResponse(LogoutOut(status="logged_out").model_dump())
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=auth.settings.secure_cookies
+    )
+    response.set_cookie(
+        SIGNED_OUT_COOKIE,
+        "1",
+        max_age=int(auth.signer.ttl.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=auth.settings.secure_cookies,
     )
     return response
 

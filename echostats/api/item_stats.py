@@ -1,32 +1,26 @@
-"""A track's or artist's stats for its detail page: from rollups, or raw plays in another zone.
+"""A track's, artist's or album's stats for its detail page, over the ledger, in any zone.
 
-From rollups (the saved zone): the user's month rollups give plays and listened time per month
-(the current month's days as one), the first and last months with plays lead to their day
-rollups and then to the one day whose plays are read for the exact first and last start. An
-artist's top tracks come from the ``at`` (artist x track) sections of the year rollups. Cost:
-~120 month documents of one section for ten years, never a walk of the plays.
+The entity's counted plays are one mask over the ledger (its canonical tracks), so an artist
+with 10,000 plays costs the same few milliseconds as a track with ten, whichever spelling the
+plays were recorded under.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import date
-from zoneinfo import ZoneInfo
+from collections.abc import Sequence
+from datetime import tzinfo
 
+import numpy as np
 from pydantic import BaseModel
 
-from echostats.api.analytics_source import Analytics
 from echostats.api.timestamps import Timestamp
-from echostats.domain.plays import Play
+from echostats.domain import zones
+from echostats.domain.counters import Counters
+from echostats.domain.identity import Identity, Kind, public_id
+from echostats.domain.ledger import instant_of
+from echostats.domain.ledger_view import LedgerView
 from echostats.domain.ranking import Ranked, Ranking
-from echostats.domain.rollups import (
-    Counters,
-    Level,
-    Rollup,
-    id_function,
-    merge_counters,
-    split_pair,
-)
+from echostats.store.identity_merges import MergeRecord
 
 
 class MonthCount(BaseModel):
@@ -43,105 +37,71 @@ class UserStats(BaseModel):
     plays_per_month: list[MonthCount]
 
 
-def stats_of_plays(plays: Sequence[Play], tz: ZoneInfo) -> UserStats:
-    """The raw path (any zone): every counted play of the item, summed here."""
-    months: dict[str, list[int]] = {}
-    for play in plays:
-        local = play.started_at.astimezone(tz)
-        slot = months.setdefault(f"{local.year}-{local.month:02d}", [0, 0])
-        slot[0] += 1
-        slot[1] += play.ms_played
+class MergeOut(BaseModel):
+    id: str  # DELETE /api/v1/catalog/merges/{id} undoes it
+    kind: Kind
+    source: str  # public id of what was merged away
+    source_name: str  # its name when it was merged
+    target: str
+    target_name: str
+    created_at: Timestamp
+
+
+def merge_out(record: MergeRecord) -> MergeOut:
+    m = record.merge
+    return MergeOut(
+        id=m.id,
+        kind=m.kind,
+        source=public_id(m.source),
+        source_name=record.source_name,
+        target=public_id(m.target),
+        target_name=record.target_name,
+        created_at=record.created_at,
+    )
+
+
+def stats_of(view: LedgerView, tracks: np.ndarray, tz: tzinfo) -> UserStats:
+    """Counted plays of these canonical tracks: totals, first and last start, per local month."""
+    sel = view.plays_of_tracks(tracks, counted=True)
+    started, ms = view.columns.started[sel], view.columns.ms[sel]
+    if not len(sel):
+        return UserStats(
+            plays=0, total_ms=0, first_played=None, last_played=None, plays_per_month=[]
+        )
+    months = zones.local_ms(tz, started).astype("datetime64[ms]").astype("datetime64[M]")
+    labels, inverse = np.unique(months, return_inverse=True)
+    plays = np.bincount(inverse)
+    totals = np.bincount(inverse, weights=ms).round().astype(np.int64)
     return UserStats(
-        plays=len(plays),
-        total_ms=sum(p.ms_played for p in plays),
-        first_played=min((p.started_at for p in plays), default=None),
-        last_played=max((p.started_at for p in plays), default=None),
+        plays=len(sel),
+        total_ms=int(ms.sum()),
+        first_played=instant_of(int(started.min())),
+        last_played=instant_of(int(started.max())),
         plays_per_month=[
-            MonthCount(month=m, plays=p, ms=ms) for m, (p, ms) in sorted(months.items())
+            MonthCount(month=str(m), plays=int(p), ms=int(t))
+            for m, p, t in zip(labels, plays, totals, strict=True)
         ],
     )
 
 
-def _counts(rollup: Rollup, section: str, key: str) -> tuple[int, int]:
-    counters = rollup.sections[section]
-    index = counters.index_of(key, id_function(section))
-    if index is None:
-        return 0, 0
-    return int(counters.plays[index]), int(counters.ms[index])
+def ranked_tracks(view: LedgerView, tracks: np.ndarray, limit: int) -> list[Ranked]:
+    """These canonical tracks by their counted plays, most first (unplayed ones left out)."""
+    counts = view.counts(view.plays_of_tracks(tracks, counted=True), Kind.TRACK)
+    ordered = np.sort(tracks).astype(np.int64)
+    played = ordered[counts.plays[ordered] > 0]
+    return Ranking(Counters(played, counts.plays[played], counts.ms[played])).top(limit)
 
 
-async def stats_from_rollups(
-    a: Analytics, section: str, key: str, keep: Callable[[Play], bool]
-) -> tuple[UserStats, Play | None]:
-    """Stats of one ``t`` or ``a`` key, and its latest play (for names the catalog lacks);
-    ``keep`` tells the item's plays among a day's."""
-    user_id = a.user.id
-    first, last, _ = await a.store.rollup_bounds(user_id)
-    months: dict[str, list[int]] = {}
-    active: list[Rollup] = []
-    if first is not None and last is not None:
-        for rollup in await a.store.rollups(user_id, first, last, (section,), Level.MONTH):
-            plays, ms = _counts(rollup, section, key)
-            if plays:
-                slot = months.setdefault(rollup.period[:7], [0, 0])
-                slot[0] += plays
-                slot[1] += ms
-                active.append(rollup)
-    first_played = latest = None
-    if active:
-        earliest = await _edge_plays(a, active[0], section, key, keep, earliest=True)
-        first_played = min((p.started_at for p in earliest), default=None)
-        latest = max(
-            await _edge_plays(a, active[-1], section, key, keep, earliest=False),
-            key=lambda p: p.started_at,
-            default=None,
-        )
-    stats = UserStats(
-        plays=sum(p for p, _ in months.values()),
-        total_ms=sum(m for _, m in months.values()),
-        first_played=first_played,
-        last_played=latest.started_at if latest else None,
-        plays_per_month=[
-            MonthCount(month=m, plays=p, ms=ms) for m, (p, ms) in sorted(months.items())
-        ],
-    )
-    return stats, latest
-
-
-async def _edge_plays(
-    a: Analytics,
-    rollup: Rollup,
-    section: str,
-    key: str,
-    keep: Callable[[Play], bool],
-    *,
-    earliest: bool,
-) -> list[Play]:
-    """The item's plays on the first (or last) local day of ``rollup`` that has any."""
-    day: Rollup | None = rollup
-    if rollup.level is not Level.DAY:
-        days = await a.store.rollups(
-            a.user.id,
-            rollup.first,
-            rollup.first.replace(day=len(rollup.days)),
-            (section,),
-            Level.DAY,
-        )
-        with_plays = [d for d in days if _counts(d, section, key)[0]]
-        day = (with_plays[0] if earliest else with_plays[-1]) if with_plays else None
-    if day is None:
-        return []
-    expected = _counts(day, section, key)[0]
-    return await a.store.counted_plays_started_on(
-        a.user.id, date.fromisoformat(day.period), a.saved_zone, expected, keep
-    )
-
-
-async def artist_top_tracks(a: Analytics, artist: str, limit: int) -> list[Ranked]:
-    """The artist's most played tracks, all time, from the year rollups' ``at`` sections."""
-    first, last, _ = await a.store.rollup_bounds(a.user.id)
-    if first is None or last is None:
-        return []
-    rollups = await a.store.rollups(a.user.id, first, last, ("at",), Level.YEAR)
-    mine: Counters = merge_counters([r.sections["at"] for r in rollups]).of_artist(artist)
-    return [Ranked(split_pair(r.key)[1], r.plays, r.ms) for r in Ranking(mine).top(limit)]
+def merges_into(
+    identity: Identity, records: Sequence[MergeRecord], kind: Kind, entity: int
+) -> list[MergeOut]:
+    """The person's merges that folded something into this entity (each can be undone)."""
+    entities = identity.entities(kind)
+    took_effect = {m.id for m in identity.merges}
+    return [
+        merge_out(r)
+        for r in records
+        if r.merge.id in took_effect
+        and r.merge.kind is kind
+        and entities.find(r.merge.target) == entity
+    ]

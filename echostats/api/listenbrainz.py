@@ -9,7 +9,7 @@ ListenBrainz's ``X-RateLimit-*`` headers (``ListenBrainzLimits``), and the route
 the OpenAPI document: their contract is ListenBrainz's (README, "Scrobbling").
 
 Listens go through the one pipeline: a ``single`` or ``import`` submission becomes plays for the
-aggregator (dedup, counting, rollups) and is answered once they are stored; ``playing_now``
+aggregator (dedup, counting, the ledger) and is answered once they are stored; ``playing_now``
 becomes the user's now-playing state on the live stream at once.
 """
 
@@ -30,6 +30,7 @@ from actors import topics
 from actors.facade import Pipeline
 from echostats.api.errors import LISTENBRAINZ_ROOTS, error_response, is_listenbrainz
 from echostats.api.ratelimit import WindowLimiter, client_address
+from echostats.domain.listen_pages import listen_page
 from echostats.domain.listens import (
     MAX_ITEMS_PER_GET,
     MAX_LISTEN_PAYLOAD_SIZE,
@@ -44,7 +45,6 @@ from echostats.domain.plays import Play
 from echostats.errors import BadRequest, NotAuthenticated, NotFound
 from echostats.security.api_tokens import digest
 from echostats.settings import Settings
-from echostats.store.listens import listens
 from echostats.store.scrobble_tokens import ScrobbleTokens
 
 router = APIRouter(include_in_schema=False)
@@ -176,13 +176,8 @@ async def user_listens(request: Request, user_name: str, user_id: TokenUser) -> 
     count = min(DEFAULT_ITEMS_PER_GET if count is None else count, MAX_ITEMS_PER_GET)
     if count < 0:
         raise BadRequest("Number of items requested should be positive")
-    page = await listens(
-        request.app.state.store,
-        user_id,
-        before=_moment(max_ts),
-        after=_moment(min_ts),
-        count=count,
-    )
+    view = await request.app.state.ledger.view(user_id)
+    page = listen_page(view, user_id, before=_moment(max_ts), after=_moment(min_ts), count=count)
     items = [{**play_to_listen(play), "user_name": user_name} for play in page.plays]
     return {
         "payload": {

@@ -88,6 +88,7 @@ class PlayableOut(BaseModel):
     uri: str | None
     artists: list[ArtistRef]
     album: str | None
+    album_id: str | None = None  # the album's Spotify id, for ``/albums/{id}``
     image_url: str | None
     duration_ms: int | None
 
@@ -141,6 +142,7 @@ def playable_out(item: Track | Episode) -> PlayableOut:
             uri=item.uri,
             artists=artist_refs(item.artists),
             album=album.name if album is not None else None,
+            album_id=album.id if album is not None else None,
             image_url=largest_image(album.images) if album is not None else None,
             duration_ms=item.duration_ms,
         )

@@ -15,13 +15,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ValidationError, field_validator
 
+from echostats.api.analytics_source import AnalyticsDep
 from echostats.api.auth import CurrentUser
 from echostats.api.passthrough import ArtistRef, StoreDep
 from echostats.api.timestamps import Timestamp
 from echostats.domain.plays import track_key
 from echostats.errors import NotFound
+from echostats.store.catalog import Catalog, image_url
 from echostats.store.library import Playlists
-from echostats.store.listening import Listening
 
 router = APIRouter(prefix="/api/v1/playlists", tags=["playlists"])
 
@@ -65,6 +66,7 @@ class PlaylistItemOut(BaseModel):
     added_at: Timestamp | None
     added_by: str | None
     is_local: bool
+    image_url: str | None = None  # the album's cover, where the catalog has it
     play_count: int
     last_played_at: Timestamp | None
 
@@ -138,11 +140,11 @@ async def list_playlists(
     summary="One playlist with its items and how often you played each",
 )
 async def get_playlist(
-    user: CurrentUser,
+    a: AnalyticsDep,
     store: StoreDep,
     playlist_id: Annotated[str, Path(max_length=64)],
 ) -> PlaylistDetailOut:
-    doc = await Playlists(store).get(user.id, playlist_id)
+    doc = await Playlists(store).get(a.user.id, playlist_id)
     if doc is None:
         raise NotFound(
             "There is no such playlist among your synced playlists; it may have been deleted, "
@@ -150,11 +152,16 @@ async def get_playlist(
         )
     rows = [r for r in doc.get("items") or [] if isinstance(r, Mapping)]
     keys = [_item_key(r) for r in rows]
-    counts = await Listening(store).play_counts(user.id, set(keys))
+    counts = (await a.view()).play_counts(keys)
+    album_ids = [
+        str(al["id"]) for r in rows if isinstance(al := r.get("album"), Mapping) and al.get("id")
+    ]
+    covers = await Catalog(store).many("albums", set(album_ids))
     items: list[PlaylistItemOut] = []
     for row, key in zip(rows, keys, strict=True):
         plays, last = counts.get(key, (0, None))
         album = row.get("album")
+        cover = covers.get(album.get("id") or "") if isinstance(album, Mapping) else None
         items.append(
             PlaylistItemOut(
                 position=int(row.get("position", len(items))),
@@ -173,6 +180,7 @@ async def get_playlist(
                 added_at=row.get("added_at"),
                 added_by=row.get("added_by"),
                 is_local=bool(row.get("is_local")),
+                image_url=image_url(cover),
                 play_count=plays,
                 last_played_at=last,
             )

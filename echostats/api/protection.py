@@ -17,19 +17,26 @@ from echostats.api.errors import error_response
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DOCS_PATHS = ("/api/docs", "/api/redoc")
 
+
 # The dashboard ships its own scripts and styles: nothing inline, nothing from elsewhere.
-# Album art comes from Spotify's image hosts (https:).
-APP_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-# Swagger UI and ReDoc pages load their bundles from jsDelivr and start with an inline script.
+# Album art comes from Spotify's image hosts (https:), in demo mode from the simulator.
+def app_csp(image_origins: tuple[str, ...] = ()) -> str:
+    images = " ".join(("'self'", "data:", "https:", *image_origins))
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+# Swagger UI and ReDoc load their bundles from DOCS_ASSETS (served here, never from a CDN) and
+# start with an inline script. Images only from here too: ReDoc's footer asks Redocly's CDN for
+# its logo, which the browser then never fetches (ReDoc hides the image when it fails).
+DOCS_ASSETS = "/api-docs-assets"
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https:; "
-    "worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self'; img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "frame-ancestors 'none'"
 )
 
 
@@ -39,10 +46,13 @@ def origin_of(url: str) -> str:
 
 
 class ProtectionMiddleware:
-    def __init__(self, app: ASGIApp, *, base_url: str, https: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, base_url: str, https: bool, image_origins: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.origin = origin_of(base_url)
         self.https = https
+        self.csp = app_csp(image_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,7 +67,7 @@ class ProtectionMiddleware:
                 headers["X-Frame-Options"] = "DENY"
                 headers["Referrer-Policy"] = "same-origin"
                 headers["Content-Security-Policy"] = (
-                    DOCS_CSP if path.startswith(DOCS_PATHS) else APP_CSP
+                    DOCS_CSP if path.startswith(DOCS_PATHS) else self.csp
                 )
                 headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
                 if path.startswith("/api/") and "cache-control" not in headers:

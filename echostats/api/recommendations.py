@@ -1,8 +1,9 @@
 """``GET /api/v1/recommendations``: suggestions from the person's own history, each explained.
 
-The choosing is pure (``echostats.domain.recommend``); this route reads the history (one
-indexed range scan over the last two years of plays, newest first, capped), asks Spotify's
-withdrawn ``/recommendations`` only where it still answers, and shapes the answer.
+The choosing is pure (``echostats.domain.recommend``); this route takes the last two years of
+counted plays from the ledger (canonical tracks and artists, as arrays), asks Spotify's
+withdrawn ``/recommendations`` only where it still answers, and shapes the answer: every
+suggestion links to its track, artists and album.
 
 Development-mode apps get ``SpotifyWithdrawn`` from that endpoint on every call; asking again on
 every request would spend rate limit and quota for a certain refusal, so a refusal is
@@ -15,18 +16,19 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from echostats.api.auth import CurrentUser
+from echostats.api.analytics_source import AnalyticsDep
 from echostats.api.passthrough import SpotifyDep, StoreDep
 from echostats.api.timestamps import Timestamp
-from echostats.domain.plays import ARTIST_KEY_PREFIX, TRACK_URI_PREFIX, track_key
+from echostats.domain.identity import Kind
+from echostats.domain.plays import ARTIST_KEY_PREFIX, NAME_KEY_PREFIX, TRACK_URI_PREFIX, track_key
 from echostats.domain.recommend import (
     Candidate,
-    Listen,
+    History,
     Options,
     Reason,
     Recommendation,
@@ -37,23 +39,24 @@ from echostats.domain.recommend import (
 from echostats.errors import SpotifyError, SpotifyWithdrawn
 from echostats.spotify import SpotifyClient
 from echostats.store.catalog import Catalog
-from echostats.store.listening import Listening
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/recommendations", tags=["recommendations"])
 
 LOOKBACK = timedelta(days=730)
-MAX_LISTENS = 50_000  # the newest plays considered: bounds the read for the heaviest listeners
 WITHDRAWN_MEMORY = 86_400.0  # seconds a "withdrawn" answer is believed
 SPOTIFY_SEEDS = 5
 
 
 class RecommendedTrackOut(BaseModel):
     spotify_id: str | None
+    id: str  # what ``/tracks/{id}`` takes: the Spotify id, else the name key
     name: str
     artists: list[str]
+    artist_ids: list[str]  # parallel to ``artists`` (empty for Spotify's own suggestions)
     album: str | None
+    album_id: str | None
     uri: str | None
     image_url: str | None
 
@@ -111,14 +114,14 @@ async def _from_spotify(
     spotify: SpotifyClient,
     memo: _SpotifyMemo,
     user_id: str,
-    listens: list[Listen],
+    history: History,
     now: datetime,
     seed_type: SeedType,
     limit: int,
 ) -> list[Candidate]:
     if memo.withdrawn() or seed_type == "genres":
         return []
-    seeds = seeds_for(listens, now, seed_type)
+    seeds = seeds_for(history, now, seed_type)
     # Only seeds with Spotify ids can be sent (name-keyed imports have none).
     tracks = [
         s.key.removeprefix(TRACK_URI_PREFIX) for s in seeds if s.key.startswith(TRACK_URI_PREFIX)
@@ -157,34 +160,54 @@ async def _from_spotify(
     ]
 
 
-async def _genres(store: StoreDep, listens: list[Listen]) -> dict[str, list[str]]:
-    ids = {
-        key.removeprefix(ARTIST_KEY_PREFIX)
-        for listen in listens
-        for key in listen.artist_keys
-        if key.startswith(ARTIST_KEY_PREFIX)
-    }
-    docs = await Catalog(store).many("artists", ids)
-    return {ARTIST_KEY_PREFIX + i: list(d.get("genres") or []) for i, d in docs.items()}
+async def _genres(store: StoreDep) -> dict[str, list[str]]:
+    """Artist key → genres, for the catalog's artists that have any."""
+    found = await Catalog(store).artist_genres()
+    return {ARTIST_KEY_PREFIX + i: genres for i, genres in found.items()}
 
 
-async def _images(store: StoreDep, items: tuple[Recommendation, ...]) -> dict[str, str]:
-    ids = {i.track.track_id for i in items if i.track.track_id}
-    docs = await Catalog(store).many("tracks", ids)
-    return {i: str(d["image_url"]) for i, d in docs.items() if d.get("image_url")}
+async def _tracks(a: AnalyticsDep, items: tuple[Recommendation, ...]) -> list[dict[str, Any]]:
+    """Each suggestion's links and artwork: identity's for tracks of the history, the
+    suggestion's own (no links) for a track only Spotify named."""
+    view = await a.view()
+    entities = [view.identity.tracks.find(rec.track.track_key) for rec in items]
+    known = [e for e in entities if e is not None]
+    described = dict(zip(known, await a.describe(Kind.TRACK, known), strict=True))
+    out = []
+    for rec, entity in zip(items, entities, strict=True):
+        track = rec.track
+        if entity is not None:
+            out.append(described[entity])
+            continue
+        out.append(
+            {
+                "spotify_id": track.track_id or track.track_key,
+                "name": track.track_name,
+                "artists": list(track.artist_names),
+                "artist_ids": [],
+                "album": track.album_name,
+                "album_id": None,
+                "image_url": None,
+            }
+        )
+    return out
 
 
-def _item(rank: int, rec: Recommendation, images: dict[str, str]) -> RecommendationOut:
-    track = rec.track
+def _item(rank: int, rec: Recommendation, track: dict[str, Any]) -> RecommendationOut:
+    public = str(track["spotify_id"])
+    spotify_id = None if public.startswith(NAME_KEY_PREFIX) else public
     return RecommendationOut(
         rank=rank,
         track=RecommendedTrackOut(
-            spotify_id=track.track_id,
-            name=track.track_name,
-            artists=list(track.artist_names),
-            album=track.album_name,
-            uri=TRACK_URI_PREFIX + track.track_id if track.track_id else None,
-            image_url=images.get(track.track_id) if track.track_id else None,
+            spotify_id=spotify_id,
+            id=public,
+            name=track["name"],
+            artists=track["artists"],
+            artist_ids=track["artist_ids"],
+            album=track["album"],
+            album_id=track["album_id"],
+            uri=TRACK_URI_PREFIX + spotify_id if spotify_id else None,
+            image_url=track["image_url"],
         ),
         reason=rec.reason,
         detail=rec.detail,
@@ -203,7 +226,7 @@ def _item(rank: int, rec: Recommendation, images: dict[str, str]) -> Recommendat
 async def recommendations(
     *,
     request: Request,
-    user: CurrentUser,
+    a: AnalyticsDep,
     spotify: SpotifyDep,
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -215,13 +238,13 @@ async def recommendations(
 ) -> RecommendationsOut:
     now = datetime.now(UTC)
     since = now - LOOKBACK
-    listens = await Listening(store).listens_since(user.id, since, MAX_LISTENS)
-    genres = await _genres(store, listens) if seed_type == "genres" else {}
+    history = (await a.view()).history_since(since)
+    genres = await _genres(store) if seed_type == "genres" else {}
     external = await _from_spotify(
         spotify=spotify,
         memo=_memo(request),
-        user_id=user.id,
-        listens=listens,
+        user_id=a.user.id,
+        history=history,
         now=now,
         seed_type=seed_type,
         limit=limit,
@@ -229,14 +252,17 @@ async def recommendations(
     options = Options(
         limit=limit, seed_type=seed_type, include_recent=include_recent, recent_days=recent_days
     )
-    result = recommend(listens, now, options, genres_by_artist=genres, spotify=external)
-    images = await _images(store, result.items)
+    result = recommend(history, now, options, genres_by_artist=genres, spotify=external)
+    tracks = await _tracks(a, result.items)
     return RecommendationsOut(
-        items=[_item(rank, rec, images) for rank, rec in enumerate(result.items, start=1)],
+        items=[
+            _item(rank, rec, track)
+            for rank, (rec, track) in enumerate(zip(result.items, tracks, strict=True), start=1)
+        ],
         seed_type=seed_type,
         seeds=[SeedOut(type=s.kind, key=s.key, name=s.name) for s in result.seeds],
         sources=["history", "spotify"] if external else ["history"],
         notes=list(result.notes),
-        plays_considered=len(listens),
+        plays_considered=len(history),
         since=since,
     )

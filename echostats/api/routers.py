@@ -9,6 +9,7 @@ from echostats.api import (
     api_logs,
     auth,
     browse,
+    catalog,
     health,
     history,
     history_import,
@@ -23,6 +24,7 @@ from echostats.api import (
     sync_jobs,
     top_items,
     user_settings,
+    year_review,
 )
 from echostats.api.error_docs import install_error_docs
 from echostats.api.listenbrainz import include_listenbrainz
@@ -35,7 +37,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     scrobble_tokens.router,
     relay.router,
     analytics.router,
+    year_review.router,
     top_items.router,
+    catalog.router,
     history.router,
     history_import.router,
     player.router,

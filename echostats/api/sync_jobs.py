@@ -1,6 +1,6 @@
 """Sync jobs: ``/api/v1/sync-jobs`` (list, stats, trigger, one job, cancel) and their SSE streams.
 
-Jobs of every type (syncs, imports, rollup rebuilds) are listed here; the streams carry the
+Jobs of every type (syncs, imports, ledger builds) are listed here; the streams carry the
 events ``actors.job_events.JobReporter`` publishes (``job``, ``progress``, ``finished``).
 """
 

@@ -1,34 +1,24 @@
-"""Top tracks/artists/albums (paginated), one track or artist with the user's stats, genres."""
+"""Top tracks/artists/albums (paginated); one track, artist or album with the user's stats;
+genres. Ids are what top lists give: a Spotify id, or the ``name:`` key of an entity Spotify
+never named by id; an id that a person merged away leads to the entity it was merged into."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from echostats.api.analytics import genre_counts
 from echostats.api.analytics_models import RangeOut, TopItem, TopPage, range_out
-from echostats.api.analytics_source import AnalyticsDep, Range
-from echostats.api.item_stats import (
-    UserStats,
-    artist_top_tracks,
-    stats_from_rollups,
-    stats_of_plays,
-)
+from echostats.api.analytics_source import CATALOG_KIND, AnalyticsDep, Range
+from echostats.api.item_stats import MergeOut, UserStats, merges_into, ranked_tracks, stats_of
 from echostats.domain.analytics import page_of
-from echostats.domain.periods import PeriodError, parse_tz
-from echostats.domain.plays import (
-    NAME_KEY_PREFIX,
-    TRACK_URI_PREFIX,
-    Play,
-    artist_key,
-    play_artist_keys,
-)
-from echostats.domain.ranking import Ranked
-from echostats.errors import NotFound, Unprocessable
-from echostats.store.analytics import image_url
+from echostats.domain.identity import Kind, key_of, public_id, spotify_id_of
+from echostats.domain.ledger_view import LedgerView
+from echostats.errors import NotFound
+from echostats.store.catalog import image_url
+from echostats.store.identity_merges import IdentityMerges
 
 router = APIRouter(prefix="/api/v1", tags=["tracks, artists, albums, genres"])
 
@@ -108,55 +98,101 @@ async def genres(a: AnalyticsDep, params: Range) -> GenresOut:
     )
 
 
-def _zone(a: AnalyticsDep, tz: str | None) -> ZoneInfo:
-    try:
-        return parse_tz(tz or a.user.time_zone)
-    except PeriodError as exc:
-        raise Unprocessable(str(exc)) from None
+Tz = Annotated[str | None, Query(description="IANA time zone; default: your setting")]
+NOT_FOUND = {
+    Kind.TRACK: "No track with that id is known here.",
+    Kind.ARTIST: "No artist with that id is known here.",
+    Kind.ALBUM: "No album with that id is known here.",
+}
+
+
+async def _entity(
+    a: AnalyticsDep, kind: Kind, item_id: str
+) -> tuple[LedgerView, int | None, str, dict[str, Any]]:
+    """The ledger, the canonical entity ``item_id`` names (None: no play or spelling names it),
+    its key, and its catalog document ({} when none); 404 when neither knows it."""
+    view = await a.view()
+    entities = view.identity.entities(kind)
+    entity = entities.find(key_of(kind, item_id))
+    key = entities.key(entity) if entity is not None else key_of(kind, item_id)
+    spotify_id = spotify_id_of(key)
+    catalog = await a.catalog.get(CATALOG_KIND[kind], spotify_id) if spotify_id else None
+    if entity is None and catalog is None:
+        raise NotFound(NOT_FOUND[kind])
+    return view, entity, key, catalog or {}
+
+
+async def _described(
+    a: AnalyticsDep, kind: Kind, entity: int | None, key: str, doc: dict[str, Any]
+) -> dict[str, Any]:
+    """``describe``'s names, links and artwork; for an entity only the catalog knows (never
+    played), the catalog's."""
+    if entity is not None:
+        (item,) = await a.describe(kind, [entity])
+        return item
+    album = doc.get("album_name") if kind is Kind.TRACK else None
+    return {
+        "spotify_id": public_id(key),
+        "name": doc.get("name") or public_id(key),
+        "artists": list(doc.get("artist_names") or []),
+        "artist_ids": list(doc.get("artist_ids") or []),
+        "album": album,
+        "album_id": doc.get("album_id") if kind is Kind.TRACK else None,
+        "image_url": image_url(doc),
+    }
+
+
+async def _merges(a: AnalyticsDep, view: LedgerView, kind: Kind, entity: int) -> list[MergeOut]:
+    if not view.identity.merges:
+        return []
+    records = await IdentityMerges(a.store).records(a.user.id)
+    return merges_into(view.identity, records, kind, entity)
+
+
+def _external_url(kind: Kind, key: str) -> str | None:
+    spotify_id = spotify_id_of(key)
+    return f"https://open.spotify.com/{kind.value}/{spotify_id}" if spotify_id else None
+
+
+def _no_plays() -> UserStats:
+    return UserStats(plays=0, total_ms=0, first_played=None, last_played=None, plays_per_month=[])
 
 
 class TrackOut(BaseModel):
     spotify_id: str
     name: str
     artists: list[str]
+    artist_ids: list[str]
     album: str | None
+    album_id: str | None
     duration_ms: int | None
     external_url: str | None
     image_url: str | None
     stats: UserStats
-
-
-Tz = Annotated[str | None, Query(description="IANA time zone; default: your setting")]
+    merges: list[MergeOut]  # what a person merged into this track
 
 
 @router.get("/tracks/{track_id}", response_model=TrackOut, summary="A track and your stats")
 async def track(a: AnalyticsDep, track_id: ItemId, tz: Tz = None) -> TrackOut:
-    zone = _zone(a, tz)
-    key = track_id if track_id.startswith(NAME_KEY_PREFIX) else TRACK_URI_PREFIX + track_id
-    catalog = (await a.store.catalog("tracks", [track_id])).get(track_id)
-    latest: Play | None
-    if zone.key == a.user.time_zone:
-        stats, latest = await stats_from_rollups(a, "t", key, lambda p: p.track_key == key)
-    else:
-        plays = await a.store.track_plays(a.user.id, key)
-        stats = stats_of_plays(plays, zone)
-        latest = max(plays, key=lambda p: p.ended_at) if plays else None
-    if catalog is None and not stats.plays:
-        raise NotFound("No track with that id is known here.")
-    doc: dict[str, Any] = catalog or {}
-    artists = [a_["name"] if isinstance(a_, dict) else str(a_) for a_ in doc.get("artists") or []]
-    album = doc.get("album")
+    view, entity, key, doc = await _entity(a, Kind.TRACK, track_id)
+    item = await _described(a, Kind.TRACK, entity, key, doc)
+    stats, merges, duration = _no_plays(), [], doc.get("duration_ms")
+    if entity is not None:
+        stats = stats_of(view, view.tracks_of(Kind.TRACK, entity), a.zone(tz))
+        merges = await _merges(a, view, Kind.TRACK, entity)
+        duration = duration or view.duration_of(entity)
     return TrackOut(
-        spotify_id=track_id,
-        name=doc.get("name") or (latest.track_name if latest else track_id),
-        artists=artists or (list(latest.artist_names) if latest else []),
-        album=(album.get("name") if isinstance(album, dict) else album)
-        or (latest.album_name if latest else None),
-        duration_ms=doc.get("duration_ms") or (latest.duration_ms if latest else None),
-        external_url=doc.get("external_url")
-        or (f"https://open.spotify.com/track/{track_id}" if key.startswith("spotify:") else None),
-        image_url=image_url(catalog),
+        spotify_id=item["spotify_id"],
+        name=item["name"],
+        artists=item["artists"],
+        artist_ids=item["artist_ids"],
+        album=item["album"],
+        album_id=item["album_id"],
+        duration_ms=duration,
+        external_url=doc.get("external_url") or _external_url(Kind.TRACK, key),
+        image_url=item["image_url"],
         stats=stats,
+        merges=merges,
     )
 
 
@@ -168,53 +204,65 @@ class ArtistOut(BaseModel):
     external_url: str | None
     stats: UserStats
     top_tracks: list[TopItem]
+    merges: list[MergeOut]
 
 
 @router.get("/artists/{artist_id}", response_model=ArtistOut, summary="An artist and your stats")
 async def artist(a: AnalyticsDep, artist_id: ItemId, tz: Tz = None) -> ArtistOut:
     """``artist_id`` is a Spotify id, or the ``name:`` key top lists give artists without one."""
-    zone = _zone(a, tz)
-    by_name = artist_id.startswith(NAME_KEY_PREFIX)
-    catalog = None if by_name else (await a.store.catalog("artists", [artist_id])).get(artist_id)
-    key = artist_id if by_name else artist_key(artist_id, "")
-    latest: Play | None
-    if zone.key == a.user.time_zone:
-        stats, latest = await stats_from_rollups(a, "a", key, lambda p: key in play_artist_keys(p))
-        ranked = await artist_top_tracks(a, key, 10)
-    else:
-        if by_name:
-            plays = await a.store.artist_plays(a.user.id, None, artist_id[len(NAME_KEY_PREFIX) :])
-        else:
-            plays = await a.store.artist_plays(a.user.id, artist_id, None)
-        stats = stats_of_plays(plays, zone)
-        latest = max(plays, key=lambda p: p.ended_at) if plays else None
-        by_track: dict[str, list[int]] = {}
-        for play in plays:
-            slot = by_track.setdefault(play.track_key, [0, 0])
-            slot[0] += 1
-            slot[1] += play.ms_played
-        ranked = sorted(
-            (Ranked(k, p, m) for k, (p, m) in by_track.items()),
-            key=lambda r: (-r.plays, -r.ms, r.key),
-        )[:10]
-    if catalog is None and not stats.plays:
-        raise NotFound("No artist with that id is known here.")
-    name = (catalog or {}).get("name")
-    if not name and latest is not None:
-        name = next(
-            (
-                n
-                for i, n in enumerate(latest.artist_names)
-                if artist_id in latest.artist_ids[i : i + 1]
-            ),
-            latest.artist_names[0] if latest.artist_names else artist_id,
-        )
+    view, entity, key, doc = await _entity(a, Kind.ARTIST, artist_id)
+    item = await _described(a, Kind.ARTIST, entity, key, doc)
+    stats, top, merges = _no_plays(), [], []
+    if entity is not None:
+        tracks = view.tracks_of(Kind.ARTIST, entity)
+        stats = stats_of(view, tracks, a.zone(tz))
+        top = await a.top_items("t", ranked_tracks(view, tracks, 10), 1)
+        merges = await _merges(a, view, Kind.ARTIST, entity)
     return ArtistOut(
-        spotify_id=artist_id,
-        name=name or artist_id,
-        genres=[str(g) for g in (catalog or {}).get("genres") or []],
-        image_url=image_url(catalog),
-        external_url=None if by_name else f"https://open.spotify.com/artist/{artist_id}",
+        spotify_id=item["spotify_id"],
+        name=doc.get("name") or item["name"],
+        genres=[str(g) for g in doc.get("genres") or []],
+        image_url=item["image_url"],
+        external_url=doc.get("external_url") or _external_url(Kind.ARTIST, key),
         stats=stats,
-        top_tracks=[TopItem(**item) for item in await a.top_items("t", ranked, 1)],
+        top_tracks=[TopItem(**t) for t in top],
+        merges=merges,
+    )
+
+
+class AlbumOut(BaseModel):
+    spotify_id: str
+    name: str
+    artists: list[str]
+    artist_ids: list[str]
+    image_url: str | None
+    external_url: str | None
+    release_date: str | None
+    stats: UserStats
+    tracks: list[TopItem]  # the album's tracks you played, most played first
+    merges: list[MergeOut]
+
+
+@router.get("/albums/{album_id}", response_model=AlbumOut, summary="An album and your stats")
+async def album(a: AnalyticsDep, album_id: ItemId, tz: Tz = None) -> AlbumOut:
+    """``album_id`` is a Spotify id, or the ``name:`` key top lists give albums without one."""
+    view, entity, key, doc = await _entity(a, Kind.ALBUM, album_id)
+    item = await _described(a, Kind.ALBUM, entity, key, doc)
+    stats, tracks, merges = _no_plays(), [], []
+    if entity is not None:
+        mine = view.tracks_of(Kind.ALBUM, entity)
+        stats = stats_of(view, mine, a.zone(tz))
+        tracks = await a.top_items("t", ranked_tracks(view, mine, len(mine)), 1)
+        merges = await _merges(a, view, Kind.ALBUM, entity)
+    return AlbumOut(
+        spotify_id=item["spotify_id"],
+        name=doc.get("name") or item["name"],
+        artists=item["artists"] or list(doc.get("artist_names") or []),
+        artist_ids=item["artist_ids"] or list(doc.get("artist_ids") or []),
+        image_url=item["image_url"],
+        external_url=doc.get("external_url") or _external_url(Kind.ALBUM, key),
+        release_date=doc.get("release_date"),
+        stats=stats,
+        tracks=[TopItem(**t) for t in tracks],
+        merges=merges,
     )

@@ -1,25 +1,23 @@
-"""Analytics maths over merged rollups: what every analytics route computes from a range.
+"""Analytics maths over a range's sums: what every analytics route computes from a range.
 
-Every route reads a ``Merged`` sum of rollups. It comes either from the stored rollups (saved
-zone, whole days) or from rollups built here from raw plays (another zone, partial-day edges)
-by the same ``domain.rollups`` code the aggregator uses, so the two paths cannot disagree
-about what a figure means.
+Every route reads a ``Merged`` (``domain.counters``): a range's counted plays summed per local
+day, weekday x hour and canonical entity, by ``LedgerView.merged`` in the requested zone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 
-from echostats.domain.plays import Play, play_artist_keys
+from echostats.domain.counters import Merged
 from echostats.domain.ranking import Ranked, Ranking
-from echostats.domain.rollups import SECTIONS, Level, Merged, build, merge
+from echostats.domain.streaks import Streaks, streaks_in
 
 
 class Summary:
-    """The figures of one range, from a ``Merged`` sum of rollups."""
+    """The figures of one range, from its ``Merged`` sums."""
 
     def __init__(self, merged: Merged) -> None:
         self.merged = merged
@@ -39,19 +37,17 @@ class Summary:
     def ranked(self, section: str) -> Ranking:
         return self._rankings[section]
 
-    @property
-    def active_days(self) -> list[date]:
-        return self.merged.active_days()
+    def streaks(self, today: date) -> Streaks:
+        return streaks_in(self.merged.days[:, 0] > 0, self.merged.first, today)
 
-    def day_totals(self, days: Iterable[date]) -> tuple[int, int]:
-        plays = ms = 0
-        first, count = self.merged.first, len(self.merged.days)
-        for day in days:
-            index = (day - first).days
-            if 0 <= index < count:
-                plays += int(self.merged.days[index][0])
-                ms += int(self.merged.days[index][1])
-        return plays, ms
+    def day_totals(self, days: Sequence[date]) -> tuple[int, int]:
+        """Plays and ms of a run of consecutive ``days`` (a trend bucket)."""
+        if not days:
+            return 0, 0
+        start = max((days[0] - self.merged.first).days, 0)
+        stop = min((days[-1] - self.merged.first).days + 1, len(self.merged.days))
+        plays, ms = self.merged.days[start:stop].sum(axis=0) if stop > start else (0, 0)
+        return int(plays), int(ms)
 
     @property
     def hours(self) -> list[tuple[int, int]]:
@@ -67,14 +63,6 @@ class Summary:
         return [[(int(p), int(m)) for p, m in row] for row in cells]
 
 
-def summarise_plays(
-    plays: Iterable[Play], tz: tzinfo, first: date, last: date, sections: Sequence[str] = SECTIONS
-) -> Summary:
-    """The raw-play path: counted ``plays`` summed per local day in ``tz`` exactly as the
-    aggregator sums them, so both paths agree on what every figure means."""
-    return Summary(merge(build(plays, tz, (Level.DAY,)), first, last, sections))
-
-
 def page_of(ranking: Ranking, page: int, limit: int) -> tuple[list[Ranked], int]:
     """One page (1-based) and the page count; a page past the end is empty, not an error."""
     pages = (len(ranking) + limit - 1) // limit
@@ -86,7 +74,7 @@ def page_of(ranking: Ranking, page: int, limit: int) -> tuple[list[Ranked], int]
 
 @dataclass(frozen=True, slots=True)
 class Movement:
-    key: str
+    entity: int
     rank_a: int | None  # rank in range A (1-based), None when not played in A
     rank_b: int | None
     plays_a: int
@@ -100,81 +88,21 @@ def rank_changes(
     among A's top ``top_n`` (fallers: among B's top ``top_n``); biggest movements first."""
     climbers, new = [], []
     for rank, r in enumerate(a.top(top_n), start=1):
-        before = b.rank_of(r.key)
-        move = Movement(r.key, rank, before, r.plays, b.counts(r.key)[0])
+        before = b.rank_of(r.entity)
+        move = Movement(r.entity, rank, before, r.plays, b.counts(r.entity)[0])
         if before is None:
             new.append(move)
         elif before > rank:
             climbers.append(move)
     fallers = []
     for rank, r in enumerate(b.top(top_n), start=1):
-        now = a.rank_of(r.key)
+        now = a.rank_of(r.entity)
         if (now or len(a) + 1) > rank:
-            fallers.append(Movement(r.key, now, rank, a.counts(r.key)[0], r.plays))
-    climbers.sort(key=lambda m: (-((m.rank_b or 0) - (m.rank_a or 0)), m.rank_a or 0, m.key))
+            fallers.append(Movement(r.entity, now, rank, a.counts(r.entity)[0], r.plays))
+    climbers.sort(key=lambda m: (-((m.rank_b or 0) - (m.rank_a or 0)), m.rank_a or 0, m.entity))
     big = len(a) + len(b) + 2
-    fallers.sort(key=lambda m: (-((m.rank_a or big) - (m.rank_b or 0)), m.rank_b or 0, m.key))
+    fallers.sort(key=lambda m: (-((m.rank_a or big) - (m.rank_b or 0)), m.rank_b or 0, m.entity))
     return climbers, fallers, new
-
-
-# --- discovery -----------------------------------------------------------------------------------
-
-
-def first_starts(plays: Iterable[Play]) -> dict[str, dict[str, datetime]]:
-    """Section ("t", "a") → key → the earliest start among ``plays`` (the raw-play path)."""
-    out: dict[str, dict[str, datetime]] = {"t": {}, "a": {}}
-    for play in plays:
-        for section, keys in (("t", (play.track_key,)), ("a", play_artist_keys(play))):
-            seen = out[section]
-            for key in keys:
-                if key not in seen or play.started_at < seen[key]:
-                    seen[key] = play.started_at
-    return out
-
-
-# --- habits --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Habits:
-    plays: int = 0
-    ms: int = 0
-    skipped: int = 0
-    skip_known: int = 0
-    shuffled: int = 0
-    shuffle_known: int = 0
-    offline: int = 0
-    offline_known: int = 0
-    platforms: dict[str, int] = field(default_factory=dict)
-    reason_start: dict[str, int] = field(default_factory=dict)
-    reason_end: dict[str, int] = field(default_factory=dict)
-
-
-def habits_of(plays: Iterable[Play]) -> Habits:
-    """Playback habits over every stored play given (counted or not: a skip is usually too
-    short to count, so leaving uncounted plays out would hide most skips). Fields a source does
-    not report (polled plays carry no ``offline``) are left out of that share's denominator."""
-    out = Habits()
-    for play in plays:
-        out.plays += 1
-        out.ms += play.ms_played
-        if play.skipped is not None:
-            out.skip_known += 1
-            out.skipped += play.skipped
-        if play.shuffle is not None:
-            out.shuffle_known += 1
-            out.shuffled += play.shuffle
-        if play.offline is not None:
-            out.offline_known += 1
-            out.offline += play.offline
-        for mix, value in (
-            (out.platforms, play.platform),
-            (out.reason_start, play.reason_start),
-            (out.reason_end, play.reason_end),
-        ):
-            name = value or "unknown"
-            mix[name] = mix.get(name, 0) + 1
-    return out
 
 
 def share(part: int, whole: int) -> float | None:

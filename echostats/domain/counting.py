@@ -3,7 +3,7 @@
 The defaults follow what Spotify itself counts: a stream counts when it played at least 30 s,
 or when it played to the end (a 20-second interlude that finished is a real listen). Private
 sessions and music videos do not count unless the user opts in. Callers keep every play with
-its ``ms_played`` so the rules can change later and the rollups be rebuilt; ``decide`` only
+its ``ms_played`` so the rules can change later and the ledger be rebuilt; ``decide`` only
 decides.
 """
 

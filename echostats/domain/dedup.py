@@ -182,8 +182,7 @@ def merge(existing: Play, incoming: Play) -> Play:
     over its minute; on a tie the stored play stays,
     so re-imports change nothing. The winner's ``ended_at``/``precision`` are kept, so importing
     the same file again still matches exactly. When the result differs from ``existing`` the
-    aggregator replaces the stored play and applies ``rollups.decrements(existing)`` +
-    ``rollups.increments(result)``.
+    aggregator replaces the stored play (the ledger follows, by the play's id).
     """
     if _rank(incoming) > _rank(existing):
         base, other = incoming, existing

@@ -1,96 +1,86 @@
-"""Which days hold a page of history, from the history timeline (``rollups.Level.ENDED``).
+"""Which plays a history page shows: the filters people use, as one mask over the ledger.
 
-The timeline counts every stored play per UTC day of its end. A page of rows ``skip ..
-skip + limit - 1`` (newest first) lies in the run of days from the one holding row ``skip`` back
-to the one holding the page's last row, so only those days' plays need to be read and sorted,
-however long the history is. ``skip`` in the result is how many of those days' rows come before
-the page (rows of the newest day in the run that belong to earlier pages).
+Every play is in the ledger, counted or not, so a page of any filter is a mask, its total a
+count, and its rows the newest of the mask — never a walk of the plays collection. Filters:
+
+* ``start``/``end`` select by when the play started (``played_at``);
+* an artist or track is a Spotify id or a name, matched through canonical identity, so plays
+  recorded under any spelling of that artist or track are found;
+* ``q`` is what a person types: a case- and accent-insensitive substring of the track, artist
+  or album name a play was recorded with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from datetime import datetime
 
 import numpy as np
+import numpy.typing as npt
 
-from echostats.domain.rollups import Rollup
+from echostats.domain.identity import Kind, key_of
+from echostats.domain.ledger_view import Index, LedgerView
+from echostats.domain.plays import NAME_KEY_PREFIX, normalise_name
 
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    total: int  # plays in the whole history
-    lo: datetime | None  # UTC, inclusive; None when the page is past the end
-    hi: datetime | None  # UTC, exclusive
-    skip: int  # rows of [lo, hi) before the page, newest first
-
-
-def history_window(timeline: Sequence[Rollup], skip: int, limit: int) -> Window:
-    """``timeline``: the user's ENDED rollups (any order)."""
-    ordered = sorted(timeline, key=lambda r: r.first, reverse=True)
-    counts = np.concatenate([r.days[::-1, 0] for r in ordered]) if ordered else np.zeros(0)
-    total = int(counts.sum())
-    if skip >= total or limit <= 0:
-        return Window(total, None, None, 0)
-    after = np.cumsum(counts)  # rows in this day and every newer one
-    newest = int(np.searchsorted(after, skip, side="right"))  # day holding row `skip`
-    oldest = int(np.searchsorted(after, min(skip + limit, total) - 1, side="right"))
-    starts = [r.first for r in ordered]
-    lengths = np.cumsum([len(r.days) for r in ordered])
-
-    def day_at(index: int) -> datetime:
-        year = int(np.searchsorted(lengths, index, side="right"))
-        offset = index - (int(lengths[year - 1]) if year else 0)
-        last_of_year = starts[year] + timedelta(days=len(ordered[year].days) - 1)
-        return datetime.combine(last_of_year - timedelta(days=offset), time(), UTC)
-
-    before = int(after[newest - 1]) if newest else 0
-    return Window(total, day_at(oldest), day_at(newest) + timedelta(days=1), skip - before)
+SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryFilter:
-    """What a filtered history page keeps, checked on each play document in the app (the
-    embedded server scans the collection for any predicate no index holds)."""
-
     start: datetime | None = None  # played_at (the start) >= start
     end: datetime | None = None  # played_at < end
-    artist_id: str | None = None
-    artist_name: str | None = None  # whole name, any case
-    track_id: str | None = None
-    track_name: str | None = None  # whole name, any case
+    artist: str | None = None  # Spotify id or whole name, any case
+    track: str | None = None  # Spotify id or whole name, any case
     source: str | None = None
-    q: str | None = None  # substring of track, artist or album name, any case
-
-    @property
-    def unfiltered(self) -> bool:
-        return all(getattr(self, name) is None for name in self.__slots__)
-
-    def matches(self, doc: Mapping[str, Any]) -> bool:
-        started = doc["started_at"]
-        if (self.start is not None and started < self.start) or (
-            self.end is not None and started >= self.end
-        ):
-            return False
-        artists = [str(a) for a in doc.get("artist_names") or ()]
-        checks = (
-            self.artist_id is None or self.artist_id in (doc.get("artist_ids") or ()),
-            self.artist_name is None or _folded(self.artist_name) in map(_folded, artists),
-            self.track_id is None or doc.get("track_id") == self.track_id,
-            self.track_name is None or _folded(self.track_name) == _folded(doc.get("track_name")),
-            self.source is None or doc.get("source") == self.source,
-            self.q is None
-            or _contains(self.q, [doc.get("track_name"), doc.get("album_name"), *artists]),
-        )
-        return all(checks)
+    q: str | None = None  # substring of a track, artist or album name
 
 
-def _folded(value: Any) -> str:
-    return str(value or "").casefold()
+def _artist_tracks(view: LedgerView, artist: str) -> npt.NDArray[np.int64]:
+    ident = view.identity
+    key = (
+        key_of(Kind.ARTIST, artist)
+        if SPOTIFY_ID.fullmatch(artist)
+        else NAME_KEY_PREFIX + normalise_name(artist)
+    )
+    entity = ident.artists.find(key)
+    return ident.tracks_of_artist(entity) if entity is not None else np.zeros(0, np.int64)
 
 
-def _contains(needle: str, haystack: Sequence[Any]) -> bool:
-    wanted = needle.casefold()
-    return any(wanted in _folded(value) for value in haystack)
+def _named_tracks(view: LedgerView, track: str) -> npt.NDArray[np.int64]:
+    ident = view.identity
+    if SPOTIFY_ID.fullmatch(track):
+        entity = ident.tracks.find(key_of(Kind.TRACK, track))
+        return np.array([] if entity is None else [entity], np.int64)
+    codes = np.flatnonzero(view.spellings_titled(track))
+    return np.unique(ident.track_of_entry[codes]).astype(np.int64)
+
+
+def select(view: LedgerView, wanted: HistoryFilter) -> Index:
+    """Indices of the matching plays, in ledger order (oldest first)."""
+    c = view.columns
+    if wanted.start is not None or wanted.end is not None:
+        sel = view.started_in(wanted.start, wanted.end, counted=False)
+        mask = np.zeros(len(c), bool)
+        mask[sel] = True
+    else:
+        mask = np.ones(len(c), bool)
+    for tracks in (
+        _artist_tracks(view, wanted.artist) if wanted.artist else None,
+        _named_tracks(view, wanted.track) if wanted.track else None,
+    ):
+        if tracks is not None:
+            chosen = np.zeros(len(view.identity.tracks), bool)
+            chosen[tracks] = True
+            mask &= chosen[view.track]
+    if wanted.source is not None:
+        mask &= view.source_mask(wanted.source)
+    if wanted.q:
+        mask &= view.spellings_matching(wanted.q)[c.entry]
+    return np.flatnonzero(mask)
+
+
+def newest_page(matching: Index, skip: int, limit: int) -> Index:
+    """Rows ``skip .. skip + limit - 1`` of the matches, newest first."""
+    stop = len(matching) - skip
+    return matching[max(stop - limit, 0) : max(stop, 0)][::-1]

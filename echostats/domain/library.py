@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from echostats.domain.estimate import RecentPlay, estimate_ms_played
-from echostats.domain.plays import Play
+from echostats.domain.ledger import Spelling
+from echostats.domain.plays import TRACK_URI_PREFIX, Play
 from echostats.domain.recent import BadHistoryItem, play_from_history_item
 
 Json = Mapping[str, Any]
@@ -115,6 +116,28 @@ def playlist_entry(raw: Json, position: int) -> dict[str, Any] | None:
         "added_by": _str((added_by or {}).get("id")),
         "is_local": raw.get("is_local") is True,
     }
+
+
+def track_spelling(track: Json) -> Spelling | None:
+    """What a track object (Spotify's, or a stored playlist row) teaches identity: its id
+    with its name, its artists' ids with their names, its album's id with its name. None for
+    what is not a track with an id (a local file, an episode)."""
+    track_id = _str(track.get("id")) or _str(track.get("spotify_id"))
+    name = _str(track.get("name"))
+    if not track_id or not name or (_str(track.get("type")) or "track") != "track":
+        return None
+    artists = _artists(track.get("artists"))
+    album = track.get("album") if isinstance(track.get("album"), Mapping) else {}
+    ids = tuple(str(a["id"]) for a in artists if a["id"])
+    return Spelling(
+        track_key=TRACK_URI_PREFIX + track_id,
+        track_id=track_id,
+        track_name=name,
+        artist_names=tuple(str(a["name"]) for a in artists),
+        artist_ids=ids if len(ids) == len(artists) else (),
+        album_name=_str((album or {}).get("name")),
+        album_id=_str((album or {}).get("id")),
+    )
 
 
 def saved_album_document(raw: Json) -> dict[str, Any] | None:

@@ -1,6 +1,6 @@
 """Time ranges of analytics requests, resolved in the user's IANA time zone.
 
-Rollups are per LOCAL day, so every named period is a run of whole local days ending today:
+Every named period is a run of whole local days ending today:
 ``week`` = the last 7 local days including today, ``month`` 30, ``quarter`` 90, ``year`` 365,
 ``all_time`` = from the earliest day with data through today. A custom range takes ``start``
 and/or ``end`` as an ISO date or datetime:
@@ -12,8 +12,8 @@ and/or ``end`` as an ISO date or datetime:
 * ``start`` alone runs through today; ``end`` alone is refused (no way to tell where to begin).
 
 The result is a half-open UTC range ``[start, end)`` and the local days it touches (days only
-partly inside are included and ``whole_days`` is False, so the caller knows rollups alone are
-not exact at the edges). DST days are 23 or 25 hours long: the UTC range follows the zone.
+partly inside are included, and ``whole_days`` says whether the edges fall on midnights). DST
+days are 23 or 25 hours long: the UTC range follows the zone.
 """
 
 from __future__ import annotations

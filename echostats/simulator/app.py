@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from echostats.simulator import accounts, privacy
+from echostats.simulator import accounts, images, privacy
 from echostats.simulator.calls import Call
 from echostats.simulator.faults import API_PREFIX, Verdict
 from echostats.simulator.webapi import (
@@ -46,6 +46,7 @@ def build_app(sim: Simulator) -> Starlette:
     # Order matters where templates overlap: library before the catch-all ``/me/{kind}/contains``.
     routes: list[BaseRoute] = [
         *accounts.ROUTES,
+        *images.ROUTES,
         *privacy.ROUTES,
         *me.ROUTES,
         *player.ROUTES,

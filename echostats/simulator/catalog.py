@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Container
+import itertools
+import random
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -138,6 +140,31 @@ class Playlist:
         self.version += 1
 
 
+TITLE_VARIANTS = {
+    "album": (" Vol. 2", " (Deluxe Edition)", " Vol. 3", " (Expanded)"),
+    "track": (" (Reprise)", " Part II", " (Interlude)", " (Live)", " (Acoustic)"),
+}
+
+
+class _Titles:
+    """One artist's titles: no two of their albums, nor two of their tracks, share one.
+    Exports and scrobbles name a track by its title and artist only: two tracks of one title
+    would be one track to whoever reads them, and the simulator's truth would disagree with
+    what an importer can know. A repeated draw becomes a variant of the title rather than a
+    new draw, so the RNG draws what it always drew."""
+
+    def __init__(self) -> None:
+        self._taken: dict[str, set[str]] = {"album": set(), "track": set()}
+
+    def draw(self, rng: random.Random, kind: str) -> str:
+        title, taken = names.title(rng), self._taken[kind]
+        variants = (title + variant for variant in TITLE_VARIANTS[kind])
+        numbered = (f"{title} {n}" for n in itertools.count(2))
+        unique = next(t for t in itertools.chain([title], variants, numbered) if t not in taken)
+        taken.add(unique)
+        return unique
+
+
 class Catalog:
     """Seeded catalog; lookups are plain dicts keyed by Spotify id."""
 
@@ -148,39 +175,51 @@ class Catalog:
         self.tracks: dict[str, Track] = {}
         self.playlists: dict[str, Playlist] = {}
         for _ in range(n_artists):
-            self._make_artist()
+            self.add_artist(self.rng, names.artist_name)
         self.spoken = spoken.generate(seed)
 
     # --- generation ----------------------------------------------------------------------
 
-    def _unique_id(self, taken: Container[str]) -> str:
+    def _unique_id(self, rng: random.Random, taken: Container[str]) -> str:
         while True:
-            candidate = names.base62_id(self.rng)
+            candidate = names.base62_id(rng)
             if candidate not in taken:
                 return candidate
 
-    def _make_artist(self) -> None:
-        rng = self.rng
+    def add_artist(
+        self,
+        rng: random.Random,
+        name: Callable[[random.Random], str],
+        *,
+        releases: tuple[int, int] = (2, 4),
+        featuring: Sequence[str] | None = None,
+    ) -> Artist:
+        """A new artist with their releases, all drawn from ``rng``. A track now and then
+        features one of ``featuring`` (by default any artist the catalog holds already)."""
         artist = Artist(
-            id=self._unique_id(self.artists),
-            name=names.artist_name(rng),
+            id=self._unique_id(rng, self.artists),
+            name=name(rng),
             image_key=names.hex_token(rng, 24),
             genres=rng.sample(GENRES, k=rng.randint(1, 3)),
             popularity=rng.randint(5, 95),
             followers=rng.randint(100, 5_000_000),
         )
         self.artists[artist.id] = artist
-        for _ in range(rng.randint(2, 4)):
-            self._make_album(artist)
+        others = [a for a in self.artists if a != artist.id] if featuring is None else featuring
+        titles = _Titles()
+        for _ in range(rng.randint(*releases)):
+            self._add_album(rng, artist, others, titles)
+        return artist
 
-    def _make_album(self, artist: Artist) -> None:
-        rng = self.rng
+    def _add_album(
+        self, rng: random.Random, artist: Artist, others: Sequence[str], titles: _Titles
+    ) -> None:
         kind = rng.choices(("album", "single", "compilation"), weights=(6, 3, 1))[0]
         year = rng.randint(1978, 2026)
         precise = rng.random() < 0.85
         album = Album(
-            id=self._unique_id(self.albums),
-            name=names.title(rng),
+            id=self._unique_id(rng, self.albums),
+            name=titles.draw(rng, "album"),
             album_type=kind,
             artist_ids=[artist.id],
             release_date=f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
@@ -195,14 +234,13 @@ class Catalog:
         self.albums[album.id] = album
         artist.album_ids.append(album.id)
         n_tracks = rng.randint(1, 2) if kind == "single" else rng.randint(6, 14)
-        others = [a for a in self.artists if a != artist.id]
         for number in range(1, n_tracks + 1):
             artist_ids = [artist.id]
             if others and rng.random() < 0.15:
                 artist_ids.append(rng.choice(others))
             track = Track(
-                id=self._unique_id(self.tracks),
-                name=names.title(rng),
+                id=self._unique_id(rng, self.tracks),
+                name=titles.draw(rng, "track"),
                 album_id=album.id,
                 artist_ids=artist_ids,
                 duration_ms=rng.randint(95_000, 380_000),

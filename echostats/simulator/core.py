@@ -14,9 +14,10 @@ from echostats.simulator.app import build_app
 from echostats.simulator.calls import CallLog
 from echostats.simulator.catalog import Catalog, Playlist, PlaylistEntry
 from echostats.simulator.clock import Clock
+from echostats.simulator.eras import Eras
 from echostats.simulator.faults import Faults
 from echostats.simulator.limits import Limits
-from echostats.simulator.listener import Listener
+from echostats.simulator.listener import PRESENT, Listener
 from echostats.simulator.playback import Device
 from echostats.simulator.tokens import ALL_SCOPES, TokenStore
 from echostats.simulator.world import SimUser, World
@@ -61,6 +62,11 @@ class SimulatorConfig:
     start: datetime | None = None  # stepped mode start (default 2026-10-01T12:00Z)
     api_base_url: str | None = None  # base of ``href``/``next`` links (default: the request's)
     n_artists: int = 80
+    # Each year of a back-filled past brings this many new artists played a lot for a while,
+    # and five times as many heard in passing (``eras.py``, ``past.py``); demo mode asks for a
+    # heavy listener's. 0: a back-filled past has only the library's sessions, as live
+    # listening does (and tests that need no eras build no era music).
+    era_artists: int = 0
 
     @classmethod
     def realistic(cls, **changes: Any) -> SimulatorConfig:
@@ -81,8 +87,9 @@ class Simulator:
         self.config = config or SimulatorConfig()
         self.clock = Clock(realtime=self.config.realtime, start=self.config.start)
         self.catalog = Catalog(self.config.seed, n_artists=self.config.n_artists)
+        eras = Eras(self.catalog, self.config.seed, self.config.era_artists)
         self.world = World(
-            self.catalog, self.config.seed, self.clock.now_ms(), oddities=self.config.oddities
+            self.catalog, eras, self.config.seed, self.clock.now_ms(), oddities=self.config.oddities
         )
         self.tokens = TokenStore(self.config.seed, self.config.refresh_rotation)
         self.faults = Faults(self.clock, self.tokens, self.world)
@@ -183,9 +190,19 @@ class Simulator:
         start_ms = now_ms if since is None else min(now_ms, int(since.timestamp() * 1000))
         if since is not None and self.users[user_id].player.current is not None:
             raise ValueError("back-filling needs an idle player")
-        listener = self.world.start_autoplay(user_id, at_ms=start_ms)
+        listener = self.world.start_autoplay(user_id, at_ms=start_ms, live_from_ms=now_ms)
         self.sync()
         return listener
+
+    def keep_listening(self, user_id: str) -> None:
+        """The autoplaying listener plays now and from now on takes only short breaks (demo mode:
+        someone opening the dashboard sees live listening, not an idle evening)."""
+        listener = self.users[user_id].listener
+        if listener is None:
+            raise ValueError(f"user {user_id!r} has no autoplay")
+        listener.habits = PRESENT
+        listener.wake(self.sync())
+        self.sync()
 
     def stop_autoplay(self, user_id: str) -> None:
         listener = self.users[user_id].listener

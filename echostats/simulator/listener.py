@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from echostats.simulator.past import Past
 from echostats.simulator.playback import Player
 
 MINUTE_MS = 60_000
@@ -35,6 +36,11 @@ class Habits:
     )
 
 
+# A demo's listener from the moment someone may be watching: short breaks only, so whoever opens
+# the dashboard sees music playing (the history behind it keeps the ordinary habits).
+PRESENT = Habits(pause_ms=(5_000, 20_000), idle_ms=((1.0, 5_000, 30_000),))
+
+
 @dataclass
 class Listener:
     player: Player
@@ -42,6 +48,7 @@ class Listener:
     contexts: list[str]
     resolve: Callable[[str], list[str] | None]
     habits: Habits = field(default_factory=Habits)
+    past: Past | None = None  # chooses the sessions of a back-filled history
     next_action_ms: int | None = None
     action: str = "session"
     target_track: str | None = None
@@ -53,6 +60,12 @@ class Listener:
         self.player.hooks.on_track_start = self._on_track_start
         self.player.hooks.on_idle = self._on_idle
         self._schedule(at_ms, "session")
+
+    def wake(self, now: int) -> None:
+        """Start the next session (or resume the pause) now rather than later."""
+        waiting = self.action in ("session", "resume") and self.next_action_ms is not None
+        if self.active and waiting and not self.player.is_playing:
+            self.next_action_ms = min(self.next_action_ms or now, now)
 
     def stop(self) -> None:
         self.active = False
@@ -121,8 +134,13 @@ class Listener:
         if not playable or not self.contexts:
             return
         self.session_left = self.rng.randint(*self.habits.session_tracks)
-        context = self.rng.choice(self.contexts)
-        tracks = self._tracks_of(context)
+        chosen = None
+        if self.past is not None and now < self.past.until_ms:
+            chosen = self.past.session(now, self.rng, self.session_left)
+        if chosen is None:
+            picked = self.rng.choice(self.contexts)
+            chosen = picked, self._tracks_of(picked)
+        context, tracks = chosen
         if not tracks:
             self._on_idle(now)
             return

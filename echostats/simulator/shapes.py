@@ -2,8 +2,8 @@
 
 ``dev_mode`` strips the fields Spotify removed in February 2026 (popularity, markets, genres,
 followers, labels...). Links (``href``, ``next``) point at the simulator itself so a client that
-follows them stays inside the simulation; ``external_urls`` keep open.spotify.com like the real
-thing.
+follows them stays inside the simulation, and so do image URLs (the simulator serves its own
+pictures); ``external_urls`` keep open.spotify.com like the real thing.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from echostats.simulator.catalog import (
     Track,
 )
 from echostats.simulator.clock import iso_s
+from echostats.simulator.images import image_url
 from echostats.simulator.playback import Device
 from echostats.simulator.spoken import Audiobook, Chapter, Episode, Show, Spoken
 
@@ -53,26 +54,28 @@ class Shapes:
         }
 
     # --- images ------------------------------------------------------------------------------
+    # Same sizes and id prefixes as Spotify's CDN, served by the simulator itself
+    # (``echostats.simulator.images``): nothing a demo shows comes from outside the machine.
 
-    @staticmethod
-    def album_images(key: str) -> list[Json]:
+    @property
+    def root(self) -> str:
+        """The simulator's own base URL (``api_base`` without ``/v1``)."""
+        return self.api_base.removesuffix("/v1")
+
+    def image(self, image_id: str) -> str:
+        return image_url(self.root, image_id)
+
+    def album_images(self, key: str) -> list[Json]:
         sizes = (("ab67616d0000b273", 640), ("ab67616d00001e02", 300), ("ab67616d00004851", 64))
-        return [
-            {"url": f"https://i.scdn.co/image/{p}{key}", "height": s, "width": s} for p, s in sizes
-        ]
+        return [{"url": self.image(p + key), "height": s, "width": s} for p, s in sizes]
 
-    @staticmethod
-    def artist_images(key: str) -> list[Json]:
+    def artist_images(self, key: str) -> list[Json]:
         sizes = (("ab6761610000e5eb", 640), ("ab67616100005174", 320), ("ab6761610000f178", 160))
-        return [
-            {"url": f"https://i.scdn.co/image/{p}{key}", "height": s, "width": s} for p, s in sizes
-        ]
+        return [{"url": self.image(p + key), "height": s, "width": s} for p, s in sizes]
 
-    @staticmethod
-    def playlist_images(key: str) -> list[Json]:
+    def playlist_images(self, key: str) -> list[Json]:
         # User playlist covers come without dimensions (height/width null), as on the real API.
-        url = f"https://image-cdn-ak.spotifycdn.com/image/ab67706c0000da84{key}"
-        return [{"url": url, "height": None, "width": None}]
+        return [{"url": self.image("ab67706c0000da84" + key), "height": None, "width": None}]
 
     # --- artists and albums --------------------------------------------------------------
 

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from echostats.simulator import names
 from echostats.simulator.catalog import Catalog, LocalFile, Playlist, PlaylistEntry
 from echostats.simulator.clock import from_ms
+from echostats.simulator.eras import Eras
 from echostats.simulator.listener import Listener
+from echostats.simulator.past import Past
 from echostats.simulator.playback import Device, Play, Player
 
 # How many history rows we keep beyond the 50 Spotify exposes, so a configured lag still leaves 50.
@@ -68,8 +70,11 @@ FREE_AD_CHANCE = 0.2  # adverts between tracks for free accounts (with oddities 
 
 
 class World:
-    def __init__(self, catalog: Catalog, seed: int, start_ms: int, *, oddities: bool) -> None:
+    def __init__(
+        self, catalog: Catalog, eras: Eras, seed: int, start_ms: int, *, oddities: bool
+    ) -> None:
         self.catalog = catalog
+        self.eras = eras
         self.seed = seed
         self.oddities = oddities
         self.users: dict[str, SimUser] = {}
@@ -262,18 +267,22 @@ class World:
 
     # --- autoplay ------------------------------------------------------------------------
 
-    def start_autoplay(self, user_id: str, *, at_ms: int) -> Listener:
+    def start_autoplay(self, user_id: str, *, at_ms: int, live_from_ms: int) -> Listener:
+        """Autoplay from ``at_ms``. With eras, the sessions before ``live_from_ms`` are a
+        past's (eras, favourites, tracks heard in passing); the later ones the library's."""
         user = self.users[user_id]
         contexts = [f"spotify:playlist:{p}" for p in user.playlist_ids]
         contexts += [f"spotify:album:{a}" for a, _ in user.saved_albums]
         contexts += [f"spotify:artist:{a}" for a in user.taste[:10]]
         if self.oddities:  # now and then a podcast
             contexts += [f"spotify:show:{s}" for s, _ in user.saved_shows]
+        has_past = self.eras.artists > 0 and at_ms < live_from_ms
         listener = Listener(
             player=user.player,
             rng=names.seeded(f"listener:{self.seed}:{user_id}"),
             contexts=contexts,
             resolve=self.catalog.tracks_of_context,
+            past=Past(self.catalog, self.eras, at_ms, live_from_ms) if has_past else None,
         )
         user.listener = listener
         listener.start(at_ms)

@@ -10,14 +10,14 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from echostats.domain.identity import spotify_id_of
 from echostats.store.database import Store
-from echostats.store.walk import walk_plays
+from echostats.store.ledger_cache import Ledger
 
 Kind = Literal["tracks", "artists", "albums"]
 State = Literal["enriched", "not_found"]
 KINDS: tuple[Kind, ...] = ("tracks", "artists", "albums")
 Document = dict[str, Any]
-_IDS = {"track_id": 1, "artist_ids": 1, "album_id": 1, "_id": 0}
 
 
 class Catalog:
@@ -58,23 +58,53 @@ class Catalog:
         cursor = self._c(kind).find({"_id": {"$in": list(ids)}})
         return {doc["_id"]: doc async for doc in cursor}
 
+    async def artist_genres(self) -> dict[str, list[str]]:
+        """Spotify artist id → genres, for the catalog's artists that have any."""
+        cursor = self._c("artists").find({"genres.0": {"$exists": True}}, {"genres": 1})
+        return {str(d["_id"]): [str(g) for g in d["genres"]] async for d in cursor}
+
     async def count(self, kind: Kind) -> int:
         count: int = await self._c(kind).count_documents({})
         return count
 
 
 class RecentPlays:
-    """The enricher's view of plays: the newest ids a user played (what the dashboard shows)."""
+    """The enricher's view of plays: the ids of the user's newest plays (what the dashboard
+    shows), as canonical identity knows them — an imported play whose artist is only named
+    still leads to that artist's id once any play or sync has linked the name."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
 
     async def newest(self, user_id: str, limit: int) -> list[Document]:
-        out: list[Document] = []
         if limit <= 0:
-            return out
-        async for doc in walk_plays(self._store, user_id, _IDS, newest_first=True):
-            out.append(doc)
-            if len(out) >= limit:
-                break
+            return []
+        view = await self._ledger.view(user_id)
+        ident = view.identity
+        out: list[Document] = []
+        for track in view.track[::-1][:limit]:
+            album = int(ident.album_of_track[track])
+            out.append(
+                {
+                    "track_id": spotify_id_of(ident.tracks.key(int(track))),
+                    "artist_ids": [
+                        i
+                        for a in ident.artists_of(int(track))
+                        if (i := spotify_id_of(ident.artists.key(a)))
+                    ],
+                    "album_id": spotify_id_of(ident.albums.key(album)) if album >= 0 else None,
+                }
+            )
         return out
+
+
+def image_url(doc: Mapping[str, Any] | None) -> str | None:
+    """First image of a catalog document, in either shape the enricher may store."""
+    if not doc:
+        return None
+    if isinstance(doc.get("image_url"), str):
+        return str(doc["image_url"])
+    images = doc.get("images") or (doc.get("album") or {}).get("images") or []
+    if images and isinstance(images[0], Mapping) and images[0].get("url"):
+        return str(images[0]["url"])
+    return None

@@ -41,7 +41,10 @@ CLOSE_TIMEOUT = 5.0
 
 
 def is_unavailable(exc: BaseException) -> bool:
-    """True when ``exc`` means the database cannot be reached (retry later), not a bug."""
+    """True when ``exc`` means the database cannot be reached (retry later), not a bug; a task
+    group's bundle of errors is, when every one of them is."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(is_unavailable(e) for e in exc.exceptions)
     return isinstance(exc, ConnectionFailure | StoreUnavailable)
 
 

@@ -16,8 +16,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, OperationFailure
 
-from echostats.domain.periods import parse_tz
-from echostats.store.rollups import RollupStore, RollupWriter, build_rollups
+from echostats.store.ledger_builds import LedgerBuilds
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +36,9 @@ async def _initial_schema(db: AsyncDatabase[Document]) -> None:
 
 
 async def _packed_rollups(db: AsyncDatabase[Document]) -> None:
-    """Version 2: rollups become packed day/month/year documents (``domain.rollups``), and the
-    journal holds its plays as one binary field. Finishes old-format journal entries (their
-    plays; the rollups are rebuilt anyway), drops the old day documents and their index, then
-    rebuilds every user's rollups from the stored plays."""
+    """Version 2: the journal holds its plays as one binary field. Finishes old-format journal
+    entries (their plays; what they did to the rollups of that time no longer matters: version
+    3 replaced rollups with the ledger, built from the plays)."""
     journal, plays = db["rollup_journal"], db["plays"]
     async for entry in journal.find({"increments": {"$exists": True}}):
         if entry.get("inserts"):
@@ -51,19 +49,33 @@ async def _packed_rollups(db: AsyncDatabase[Document]) -> None:
         if entry.get("deletions"):
             await plays.delete_many({"_id": {"$in": entry["deletions"]}})
         await journal.delete_one({"_id": entry["_id"]})
-    await db["rollups"].delete_many({"day": {"$exists": True}})
-    with contextlib.suppress(OperationFailure):  # absent on a database created at version 2
-        await db["rollups"].drop_index("user_day")
-    writer = RollupWriter(db)
-    async for user in db["users"].find({}, {"time_zone": 1}):
-        user_id = str(user["_id"])
-        rollups, _ = await build_rollups(writer, user_id, parse_tz(user.get("time_zone") or "UTC"))
-        await RollupStore(db).replace_all(user_id, rollups, "migration-2")
+
+
+async def _play_ledger(db: AsyncDatabase[Document]) -> None:
+    """Version 3: analytics read each user's play ledger (``domain.ledger``) instead of rollups.
+    The rollups, the history timeline and the display-name cache go; every user gets a ledger
+    build, which the ledger builder runs as a job with progress right after start-up (plays go
+    on being recorded meanwhile) and continues after the last finished month if stopped."""
+    for name in ("rollups", "names"):
+        await db[name].drop()
+    builds = LedgerBuilds(db)
+    async for user in db["users"].find({}, {"_id": 1}):
+        await builds.requested(str(user["_id"]), None)
+
+
+async def _dedup_key_in_id(db: AsyncDatabase[Document]) -> None:
+    """Version 4: new plays carry their dedup key in their ``_id`` (``store.plays.new_play_id``),
+    so the unique index on (user, track key, end) goes — each index halves the embedded
+    store's insert rate. Stored plays keep their ids; the aggregator's dedup keeps them unique."""
+    with contextlib.suppress(OperationFailure):  # absent: a database created at version 4
+        await db["plays"].drop_index("user_track_ended_unique")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial_schema),
     Migration(2, "packed rollups", _packed_rollups),
+    Migration(3, "play ledger", _play_ledger),
+    Migration(4, "dedup key in the play id", _dedup_key_in_id),
 )
 
 SCHEMA_DOC_ID = "schema"

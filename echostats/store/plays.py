@@ -1,11 +1,11 @@
 """Stored plays and the journal the aggregator writes through.
 
 Only the aggregator writes here. Every batch is journalled first (the new play documents, the
-replaced and deleted ones, the user's zone), then applied (plays written, rollups moved by what
-the journal implies), then the journal entry is removed. Each step is idempotent — duplicate
-inserts are ignored, and a rollup remembers the batches it took — so after a crash the
-aggregator simply redoes every journal entry it finds: no play is lost or doubled and the
-rollups match the plays.
+replaced and deleted ones), then applied (plays written, the ledger moved by what the journal
+implies), then the journal entry is removed. Each step is idempotent — duplicate inserts are
+ignored, and the ledger adds, replaces and removes plays by id — so after a crash the aggregator
+simply redoes every journal entry it finds: no play is lost or doubled and the ledger matches
+the plays.
 
 The play documents ride in the journal as ONE binary field of concatenated BSON: the embedded
 server then stores the entry without walking a thousand sub-documents, which made the journal
@@ -14,7 +14,8 @@ as expensive as the plays themselves when it held them as an array.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,15 +24,13 @@ import bson
 from bson import Binary, ObjectId
 from pymongo.errors import BulkWriteError
 
-from echostats.domain.periods import parse_tz
+from echostats.domain.ledger import Row, ms_of
 from echostats.domain.plays import Play, from_document, to_document
-from echostats.domain.rollups import Delta, RollupId, change
-from echostats.store.database import Store
+from echostats.store.collections import Collections
 from echostats.store.duplicates import only_duplicates
-from echostats.store.rollups import RollupStore
+from echostats.store.ledger_cache import Ledger
 
 Document = dict[str, Any]
-Deltas = Mapping[RollupId, Delta]
 
 
 @dataclass(frozen=True)
@@ -41,8 +40,15 @@ class StoredPlay:
     counted: bool
 
 
-def new_play_id() -> str:
-    return str(ObjectId())
+def new_play_id(play: Play) -> str:
+    """The id a new play is stored under: a hash of the store's dedup key (user, track key,
+    end), so the ``_id`` index alone refuses a second document of one play — two replicas
+    storing the same play, or a retried insert — and the plays collection needs no unique
+    index of its own (each index halves the embedded store's insert rate)."""
+    key = f"{play.user_id}|{play.track_key}|{ms_of(play.ended_at)}"
+    return str(
+        ObjectId(hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=12).digest())
+    )
 
 
 def play_document(play_id: str, play: Play, *, counted: bool, batch: str) -> Document:
@@ -63,8 +69,12 @@ def _unpack(raw: bytes | None) -> list[Document]:
     return bson.decode_all(raw) if raw else []
 
 
-def _pairs(docs: Iterable[Mapping[str, Any]]) -> list[tuple[Play, bool]]:
-    return [(from_document(doc), bool(doc["counted"])) for doc in docs]
+def _row(doc: Mapping[str, Any]) -> Row:
+    return Row(doc["_id"].binary, from_document(doc), bool(doc["counted"]))
+
+
+def _gone(doc: Mapping[str, Any]) -> tuple[bytes, int]:
+    return doc["_id"].binary, ms_of(doc["ended_at"])
 
 
 @dataclass(frozen=True)
@@ -75,12 +85,11 @@ class Changes:
     replacements: Sequence[tuple[Document, Document]] = ()  # (stored, new)
     deletions: Sequence[Document] = ()
 
-    def entry(self, batch: str, user_id: str, *, tz: str, now: datetime) -> Document:
+    def entry(self, batch: str, user_id: str, *, now: datetime) -> Document:
         """The journal entry recording these changes (built before anything is written)."""
         return {
             "_id": batch,
             "user_id": user_id,
-            "tz": tz,
             "inserts": _pack(self.inserts),
             "replaced": _pack([old for old, _ in self.replacements]),
             "replacements": _pack([new for _, new in self.replacements]),
@@ -97,20 +106,18 @@ class Changes:
             _unpack(entry["deletions"]),
         )
 
-    def deltas(self, tz: str) -> dict[RollupId, Delta]:
-        """How the rollups move: the new documents count in, the replaced and removed out."""
-        return change(
-            _pairs([*self.inserts, *(new for _, new in self.replacements)]),
-            _pairs([*(old for old, _ in self.replacements), *self.deletions]),
-            parse_tz(tz),
-        )
+    def ledger_rows(self) -> tuple[list[tuple[bytes, int]], list[Row]]:
+        """How the ledger moves: the replaced and removed plays out, the new documents in."""
+        removed = [_gone(old) for old, _ in self.replacements] + [_gone(d) for d in self.deletions]
+        added = [_row(d) for d in self.inserts] + [_row(new) for _, new in self.replacements]
+        return removed, added
 
 
 class PlayStore:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Collections, ledger: Ledger | None = None) -> None:
         self._plays = store["plays"]
         self._journal = store["rollup_journal"]
-        self._rollups = RollupStore(store)
+        self.ledger = ledger if ledger is not None else Ledger(store)
 
     async def in_window(self, user_id: str, lo: datetime, hi: datetime) -> list[StoredPlay]:
         """Plays of ``user_id`` that ended in ``[lo, hi]`` (the dedup candidates of a batch)."""
@@ -129,25 +136,24 @@ class PlayStore:
         """Record a batch (``Changes.entry``) before writing it."""
         await self._journal.insert_one(entry)
 
-    async def write(self, entry: Document, changes: Changes, deltas: Deltas) -> int:
-        """Journal and apply one batch whose changes and rollup deltas the caller already has
-        (the aggregator computes them off the event loop); returns how many plays were new."""
+    async def write(self, entry: Document, changes: Changes) -> int:
+        """Journal and apply one batch; returns how many plays were new."""
         await self.journal(entry)
-        return await self._apply(entry["user_id"], entry["_id"], changes, deltas)
+        return await self._apply(entry["user_id"], entry["_id"], changes)
 
     async def apply(self, entry: Mapping[str, Any]) -> int:
         """Apply one journal entry (again, if need be); returns how many plays were new."""
-        changes = Changes.of_entry(entry)
-        deltas = changes.deltas(entry["tz"])
-        return await self._apply(entry["user_id"], entry["_id"], changes, deltas)
+        return await self._apply(entry["user_id"], entry["_id"], Changes.of_entry(entry))
 
-    async def _apply(self, user_id: str, batch: str, changes: Changes, deltas: Deltas) -> int:
+    async def _apply(self, user_id: str, batch: str, changes: Changes) -> int:
         inserted = 0
         if changes.inserts:
             try:
                 result = await self._plays.insert_many(changes.inserts, ordered=False)
                 inserted = len(result.inserted_ids)
             except BulkWriteError as exc:
+                # A refused insert is a play already stored under its id: this batch's own,
+                # landed before a crash or a retry, or the same play stored by another replica.
                 if not only_duplicates(exc):
                     raise
                 inserted = int(exc.details.get("nInserted", 0))
@@ -156,7 +162,8 @@ class PlayStore:
         if changes.deletions:
             ids = [doc["_id"] for doc in changes.deletions]
             await self._plays.delete_many({"_id": {"$in": ids}})
-        await self._rollups.apply(user_id, batch, deltas)
+        removed, added = changes.ledger_rows()
+        await self.ledger.apply(user_id, removed, added)
         await self._journal.delete_one({"_id": batch})
         return inserted
 

@@ -1,6 +1,7 @@
-"""The job documents of rollup rebuilds (the reading and writing is ``store.rollups``).
+"""The job documents of ledger builds (job type ``rollup_build``, its name in the API
+contract; the building itself is ``store.ledger_build``).
 
-Every job-document write of a rebuild is in ``RollupBuildJobs`` (one place, so it can move onto
+Every job-document write of a build is in ``RollupBuildJobs`` (one place, so it can move onto
 the shared job reporter without touching the builder).
 """
 
@@ -35,16 +36,16 @@ class RollupBuildJobs:
     async def create(self, user_id: str, now: datetime) -> str:
         return await self._sync_jobs.create(user_id, JOB_TYPE, now)
 
-    async def started(self, job_id: str, total: int, now: datetime) -> None:
+    async def started(self, job_id: str, total: int | None, now: datetime) -> None:
         await self._jobs.update_one(
             {"_id": job_id},
             {
                 "$set": {"status": "running", "started_at": now, "items_total": total},
                 "$push": {
                     "steps": {
-                        "action": "rebuild_rollups",
+                        "action": "build_ledger",
                         "status": "running",
-                        "detail": "reading stored plays",
+                        "detail": "reading the stored plays month by month",
                         "items": 0,
                         "error": None,
                         "started_at": now,

@@ -1,11 +1,10 @@
-"""The aggregator on the real store: dedup, merges, rollups equal to brute force, crash redo."""
+"""The aggregator on the real store: dedup, merges, a ledger equal to the plays, crash redo."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import anyio
@@ -16,12 +15,14 @@ from actors.aggregator import run as aggregator_run
 from actors.asking import Pending
 from actors.events import Event
 from actors.messages import AggregatorMessage, BatchOutcome, DeletePlay, PlayBatch
+from echostats.domain.counters import Merged
 from echostats.domain.counting import decide
 from echostats.domain.plays import Play, TimePrecision
 from echostats.store import Store
-from echostats.store.plays import Changes, PlayStore, new_play_id, play_document, stored_play
+from echostats.store.ledger_cache import Ledger
+from echostats.store.plays import Changes, PlayStore, new_play_id, play_document
 from echostats.store.users import Profile, Users
-from tests.rollup_views import brute_view, stored_view
+from tests.ledger_views import assert_ledger_matches_plays
 
 pytestmark = pytest.mark.anyio
 
@@ -94,24 +95,18 @@ def aggregator(store: Store, events: Recorder) -> Aggregator:
     return Aggregator(PlayStore(store), Users(store), events, now=lambda: T0 + timedelta(days=1))
 
 
-async def brute_force(store: Store, user_id: str) -> dict[str, Any]:
-    """Rollups recomputed from the stored plays, to compare with the incremental ones: every
-    level must hold the same figures, and the history timeline must count every play."""
-    stored = [stored_play(d) async for d in store["plays"].find({"user_id": user_id})]
-    docs = await store["rollups"].find({"user_id": user_id}).to_list()
-    expected = brute_view([s.play for s in stored if s.counted], ZoneInfo("Europe/Berlin"))
-    for level in ("m", "y"):
-        assert stored_view(docs, level) == expected, level
-    ends: dict[str, tuple[int, int]] = {}
-    for s in stored:
-        day = s.play.ended_at.astimezone(UTC).date().isoformat()
-        p, m = ends.get(day, (0, 0))
-        ends[day] = (p + 1, m + s.play.ms_played)
-    assert stored_view(docs, "e")["days"] == ends
-    return {"expected": expected, "actual": stored_view(docs, "d")}
+async def brute_force(store: Store, user_id: str) -> Merged:
+    """The stored ledger must hold exactly the stored plays; returns its counted plays summed
+    in the user's zone (Berlin), as every analytics route sums them."""
+    await assert_ledger_matches_plays(store, user_id)
+    view = await Ledger(store).view(user_id)
+    sel = view.started_in(None, None, counted=True)
+    first = view.local_days(view.columns.started[sel][:1], ZoneInfo("Europe/Berlin"))
+    day = first[0] if first else T0.date()
+    return view.merged(sel, ZoneInfo("Europe/Berlin"), day, day + timedelta(days=400))
 
 
-async def test_batch_is_stored_and_rolled_up(
+async def test_batch_is_stored_and_counted(
     aggregator: Aggregator, store: Store, user_id: str
 ) -> None:
     batch = tuple(play(f"t{i}", T0 + timedelta(minutes=4 * i), user=user_id) for i in range(30))
@@ -119,10 +114,9 @@ async def test_batch_is_stored_and_rolled_up(
     assert (outcome.stored, outcome.duplicates, outcome.merged, outcome.counted) == (30, 0, 0, 30)
     assert await store["plays"].count_documents({"user_id": user_id}) == 30
     totals = await brute_force(store, user_id)
-    assert totals["actual"] == totals["expected"]
-    assert totals["actual"]["plays"] == 30
+    assert totals.plays == 30
     # 22:00 UTC is midnight in Berlin (UTC+2 after the change, UTC+1 before): two local days.
-    assert len(totals["actual"]["days"]) == 2
+    assert len(totals.active_days()) == 2
 
 
 async def test_duplicates_within_and_across_batches(
@@ -151,8 +145,7 @@ async def test_export_row_replaces_polled_play(
     assert docs[0]["ms_played"] == 95_000
     assert docs[0]["source"] == "import"
     totals = await brute_force(store, user_id)
-    assert totals["actual"] == totals["expected"]
-    assert totals["actual"]["ms"] == 95_000
+    assert totals.ms == 95_000
     # Importing the same row again changes nothing.
     assert (await aggregator.ingest(PlayBatch(user_id, (exported,)))).duplicates == 1
     assert any(e.name == "play_recorded" for e in events.events)
@@ -175,8 +168,7 @@ async def test_batch_planned_while_another_is_written_sees_its_plays(
     await aggregator.commit(second)
     docs = await store["plays"].find({}).sort("ended_at", 1).to_list()
     assert [(d["track_id"], d["ms_played"]) for d in docs] == [("x", 95_000), ("y", 200_000)]
-    totals = await brute_force(store, user_id)
-    assert totals["actual"] == totals["expected"]
+    await brute_force(store, user_id)
     # Once written, the batch is no longer held in memory: a third plan reads the store.
     third = await aggregator.prepare(PlayBatch(user_id, (exported,)))
     assert third.outcome.duplicates == 1
@@ -223,11 +215,10 @@ async def test_pipelined_actor_matches_one_batch_at_a_time(
     assert sum(o.duplicates for o in outcomes) > 0  # the batches did overlap
     stored = await store["plays"].count_documents({"user_id": user_id})
     assert stored == sum(o.stored for o in outcomes)
-    totals = await brute_force(store, user_id)
-    assert totals["actual"] == totals["expected"]
+    await brute_force(store, user_id)
 
 
-async def test_uncounted_plays_are_kept_but_not_rolled_up(
+async def test_uncounted_plays_are_kept_but_not_counted(
     aggregator: Aggregator, store: Store, user_id: str
 ) -> None:
     short = play("s", T0, ms=5_000, user=user_id)
@@ -237,13 +228,12 @@ async def test_uncounted_plays_are_kept_but_not_rolled_up(
     doc = await store["plays"].find_one({})
     assert doc is not None
     assert doc["counted"] is False
-    # Only the history timeline knows of it.
-    assert await store["rollups"].distinct("level") == ["e"]
+    # The ledger keeps it (history shows it), but nothing counts it.
     totals = await brute_force(store, user_id)
-    assert totals["actual"] == totals["expected"]
+    assert totals.plays == 0
 
 
-async def test_delete_play_updates_rollups(
+async def test_delete_play_updates_the_ledger(
     aggregator: Aggregator, store: Store, user_id: str
 ) -> None:
     await aggregator.ingest(
@@ -257,8 +247,7 @@ async def test_delete_play_updates_rollups(
     assert not await aggregator.delete(DeletePlay(user_id, str(doc["_id"])))
     assert not await aggregator.delete(DeletePlay(user_id, "not-an-id"))
     totals = await brute_force(store, user_id)
-    assert totals["actual"] == totals["expected"]
-    assert totals["actual"]["plays"] == 1
+    assert totals.plays == 1
 
 
 async def test_interrupted_batch_is_redone_exactly_once(
@@ -266,22 +255,20 @@ async def test_interrupted_batch_is_redone_exactly_once(
 ) -> None:
     plays = PlayStore(store)
     batch = [play(f"r{i}", T0 + timedelta(minutes=5 * i), user=user_id) for i in range(10)]
-    docs = [play_document(new_play_id(), p, counted=True, batch="b1") for p in batch]
-    entry = Changes(docs).entry("b1", user_id, tz="Europe/Berlin", now=T0)
+    docs = [play_document(new_play_id(p), p, counted=True, batch="b1") for p in batch]
+    entry = Changes(docs).entry("b1", user_id, now=T0)
     await plays.journal(entry)
-    # The "crash": half the plays were written, the rollups and the journal removal never happened.
+    # The "crash": half the plays were written, the ledger and the journal removal never happened.
     await store["plays"].insert_many(docs[:5])
     aggregator = Aggregator(plays, Users(store), events, now=lambda: T0)
     assert await aggregator.recover() == 1
     assert await aggregator.recover() == 0
     assert await store["plays"].count_documents({}) == 10
-    totals = await brute_force(store, user_id)
-    assert totals["actual"] == totals["expected"]
-    # Applying the same entry once more (a crash after the rollups, before the journal delete)
+    assert (await brute_force(store, user_id)).plays == 10
+    # Applying the same entry once more (a crash after the ledger, before the journal delete)
     # must not count anything twice.
     await plays.apply(entry)
-    again = await brute_force(store, user_id)
-    assert again["actual"] == again["expected"]
+    assert (await brute_force(store, user_id)).plays == 10
 
 
 async def test_random_histories_match_brute_force(
@@ -306,8 +293,7 @@ async def test_random_histories_match_brute_force(
                 )
             )
         await aggregator.ingest(PlayBatch(user_id, tuple(batch)))
-    totals = await brute_force(store, user_id)
-    assert totals["actual"] == totals["expected"]
+    await brute_force(store, user_id)
 
 
 def test_changed_periods() -> None:
@@ -328,3 +314,21 @@ def test_changed_periods() -> None:
     ]
     assert changed_periods(["2020-01-01"], today) == ["all_time"]
     assert changed_periods([], today) == []
+
+
+async def test_two_replicas_storing_one_play_keep_it_once_in_the_plays_and_the_ledger(
+    store: Store, user_id: str, events: Recorder
+) -> None:
+    """Two replicas plan the same play before either has written it: the store's unique key
+    refuses the second document, and the second ledger write must not count it either."""
+    first, second = (
+        Aggregator(PlayStore(store, Ledger(store)), Users(store), events, now=lambda: T0)
+        for _ in range(2)
+    )
+    one = play("same", T0, user=user_id)
+    planned_first = await first.prepare(PlayBatch(user_id, (one,)))
+    planned_second = await second.prepare(PlayBatch(user_id, (one,)))
+    await first.commit(planned_first)
+    await second.commit(planned_second)
+    assert await store["plays"].count_documents({"user_id": user_id}) == 1
+    assert (await brute_force(store, user_id)).plays == 1

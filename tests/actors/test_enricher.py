@@ -59,8 +59,9 @@ def enricher_for(
     return Enricher(
         spotify,
         Catalog(store),
-        RecentPlays(store),
+        RecentPlays(world.app.state.ledger),
         Users(store),
+        learn=world.app.state.ledger.learn,
         budget_per_hour=budget,
         now=lambda: datetime.now(UTC),
         clock=time.monotonic,
@@ -76,7 +77,7 @@ async def test_budget_order_and_catalog_entries(world: SignInWorld, store: Store
     time = FakeTime()
     enricher = enricher_for(world, store, budget=5, time=time)
     uid = (await Users(store).all_ids())[0]
-    plays = await RecentPlays(store).newest(uid, 2000)
+    plays = await RecentPlays(world.app.state.ledger).newest(uid, 2000)
     shown = Counter(p["track_id"] for p in plays)
     before = len(world.sim.calls)
     assert await enricher.round() == 5

@@ -1,7 +1,8 @@
 """Brute-force reference analytics: every figure straight from a list of raw plays.
 
-Deliberately written without the rollup code (no increments, no day documents): one loop over
-the plays per figure, local times from ``astimezone``. The routes must equal it.
+Deliberately written without the ledger code (no columns, no numpy): one loop over the plays
+per figure, local times from ``astimezone``, entities from the brute-force identity
+(``tests/identity_reference.py``). The routes must equal it.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from echostats.domain.counters import key_id
 from echostats.domain.counting import decide
-from echostats.domain.plays import Play, play_album_key, play_artist_keys
+from echostats.domain.plays import Play
+from tests.identity_reference import Identity
 
 
 @dataclass
 class Ref:
     plays: list[Play]  # counted plays that started in the range
+    identity: Identity  # of every stored play
 
     def total_ms(self) -> int:
         return sum(p.ms_played for p in self.plays)
@@ -28,18 +32,21 @@ class Ref:
         plays: Counter[str] = Counter()
         ms: Counter[str] = Counter()
         for p in self.plays:
+            canon = self.identity.of(p)
             keys: Sequence[str]
             if section == "t":
-                keys = [p.track_key]
+                keys = [canon.track]
             elif section == "a":
-                keys = list(play_artist_keys(p))
+                keys = list(canon.artists)
             else:
-                album = play_album_key(p)
-                keys = [album] if album else []
+                keys = [canon.album] if canon.album else []
             for k in keys:
                 plays[k] += 1
                 ms[k] += p.ms_played
-        return sorted(((k, plays[k], ms[k]) for k in plays), key=lambda r: (-r[1], -r[2], r[0]))
+        # Ties go by the key's hash: entities are numbered in that order.
+        return sorted(
+            ((k, plays[k], ms[k]) for k in plays), key=lambda r: (-r[1], -r[2], key_id(r[0]))
+        )
 
     def hours(self, tz: ZoneInfo) -> list[tuple[int, int]]:
         out = [[0, 0] for _ in range(24)]
@@ -90,22 +97,27 @@ class Ref:
         return current, longest
 
 
-def reference(plays: Sequence[Play], start: datetime | None, end: datetime) -> Ref:
+def reference(
+    plays: Sequence[Play], start: datetime | None, end: datetime, identity: Identity | None = None
+) -> Ref:
+    """The counted plays of ``plays`` that started in the range; entities are canonical over
+    all of ``plays`` unless ``identity`` says otherwise."""
     return Ref(
         [
             p
             for p in plays
             if decide(p) is None and (start is None or p.started_at >= start) and p.started_at < end
-        ]
+        ],
+        identity or Identity(plays),
     )
 
 
-def key_id(key: str) -> str:
+def public(key: str) -> str:
     return key.rsplit(":", 1)[1] if key.startswith("spotify:") else key
 
 
 def top_shape(ranking: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
     return [
-        {"rank": i + 1, "spotify_id": key_id(k), "play_count": p, "total_ms": m}
+        {"rank": i + 1, "spotify_id": public(k), "play_count": p, "total_ms": m}
         for i, (k, p, m) in enumerate(ranking)
     ]

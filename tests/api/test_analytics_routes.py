@@ -8,17 +8,22 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import pytest
 
+from echostats.domain.counters import key_id
 from echostats.domain.counting import decide
+from echostats.domain.identity import Kind, key_of
 from echostats.domain.periods import parse_tz
-from echostats.domain.plays import play_artist_keys
+from echostats.domain.timestamps import iso_utc
 from echostats.settings import Settings
 from echostats.store import Store
+from tests.api.analytics_reference import reference
 from tests.api.test_analytics_property import get, make_play, new_user
-from tests.rollup_views import brute_view, stored_view
+from tests.identity_reference import TRACK, Identity
+from tests.ledger_views import assert_ledger_matches_plays, ledger_rows
 from tests.signin import SignInWorld, signin_world
 
 pytestmark = pytest.mark.anyio
@@ -35,25 +40,31 @@ async def seeded(world: SignInWorld, store: Store, zone: str = "Europe/Berlin") 
     user_id = headers.pop("X-User")
     now = datetime.now(UTC)
     plays = [
-        make_play(user_id, n, now - timedelta(hours=5 * n + 1), n % 5, 200_000, n % 7 == 0)
+        make_play(
+            user_id,
+            n,
+            now - timedelta(hours=5 * n + 1),
+            n % 5,
+            200_000,
+            "account" if n % 7 == 0 else "extended",
+        )
         for n in range(40)
     ]
-    plays.append(make_play(user_id, 99, now - timedelta(hours=2), 1, 5_000, False))  # a skip
+    plays.append(make_play(user_id, 99, now - timedelta(hours=2), 1, 5_000))  # a skip
     await world.app.state.pipeline.submit_plays(user_id, plays)
     return headers, user_id, plays
 
 
-async def rollups(store: Store, user_id: str) -> dict[str, Any]:
-    """The stored rollups as comparable figures, per level (bookkeeping like ``rev`` and
-    ``applied`` left out)."""
-    docs = await store["rollups"].find({"user_id": user_id}).to_list()
-    return {level: stored_view(docs, level) for level in ("d", "m", "y", "e")}
-
-
-async def barrier(world: SignInWorld, user_id: str) -> None:
-    """The aggregator serves its inbox in order: an empty batch answers after a queued rebuild."""
-    with anyio.fail_after(30):
-        await world.app.state.pipeline.submit_plays(user_id, [])
+async def finished_job(world: SignInWorld, job_id: str) -> dict[str, Any]:
+    """The job's document once it ended (ledger builds run beside the aggregator)."""
+    with anyio.fail_after(60):
+        while True:
+            job: dict[str, Any] | None = await world.app.state.store["sync_jobs"].find_one(
+                {"_id": job_id}
+            )
+            if job is not None and job["status"] not in {"pending", "running"}:
+                return job
+            await anyio.sleep(0.05)
 
 
 async def test_empty_history(world: SignInWorld, store: Store) -> None:
@@ -126,9 +137,12 @@ async def test_history_filters_pages_and_delete(world: SignInWorld, store: Store
     by_artist = await get(world, headers, "/api/v1/history", artist="artist 1", limit="100")
     assert by_artist["total"] == sum("Artist 1" in p.artist_names for p in plays)
     assert (await get(world, headers, "/api/v1/history", source="poll"))["total"] == 0
+    # A track id finds the plays recorded under its name only, too (identity links them).
+    identity = Identity(plays)
     one = next(p for p in plays if p.track_id)
     by_track = await get(world, headers, "/api/v1/history", track=one.track_id, limit="100")
-    assert by_track["total"] == sum(p.track_id == one.track_id for p in plays)
+    assert by_track["total"] == sum(identity.of(p).track == TRACK + one.track_id for p in plays)
+    assert by_track["total"] > sum(p.track_id == one.track_id for p in plays)
     assert {i["track"]["spotify_id"] for i in by_track["items"]} == {one.track_id}
     # A filtered page past the first keeps the newest-first order.
     second = await get(world, headers, "/api/v1/history", q="song", limit="5", page="2")
@@ -159,6 +173,26 @@ async def test_exports(world: SignInWorld, store: Store) -> None:
     rows = json.loads(as_json.text)
     assert len(rows) == len(plays)
     assert rows == sorted(rows, key=lambda r: r["ended_at"])
+    stored = {str(d["_id"]): d for d in await store["plays"].find({}).to_list()}
+    for row in rows:  # every play exactly as recorded
+        doc = stored[row["id"]]
+        assert row == {
+            "id": row["id"],
+            "played_at": iso_utc(doc["started_at"]),
+            "ended_at": iso_utc(doc["ended_at"]),
+            "ms_played": doc["ms_played"],
+            "ms_played_estimated": doc["ms_played_estimated"],
+            "track_id": doc["track_id"],
+            "track_name": doc["track_name"],
+            "artists": doc["artist_names"],
+            "album": doc["album_name"],
+            "source": doc["source"],
+            "platform": doc["platform"],
+            "shuffle": doc["shuffle"],
+            "skipped": doc["skipped"],
+            "reason_start": doc["reason_start"],
+            "reason_end": doc["reason_end"],
+        }
     as_csv = await world.client.get("/api/v1/history/export?format=csv", headers=headers)
     assert len(list(csv.DictReader(io.StringIO(as_csv.text)))) == len(plays)
     lb = await world.client.get("/api/v1/history/export?format=listenbrainz", headers=headers)
@@ -201,24 +235,25 @@ def parsed(stats: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_track_and_artist_pages(world: SignInWorld, store: Store) -> None:
-    """Rollup path (saved zone) and raw path (another zone) both equal brute force."""
+    """In the saved zone and another, over every spelling of the item, equal to brute force."""
     headers, _, plays = await seeded(world, store)
+    identity = Identity(plays)
     counted = [p for p in plays if decide(p) is None]
     target = next(p for p in counted if p.track_id)
-    mine = [p for p in counted if p.track_key == target.track_key]
+    mine = [p for p in counted if identity.of(p).track == identity.of(target).track]
     for zone in ("Europe/Berlin", "Pacific/Auckland"):
         track = await get(world, headers, f"/api/v1/tracks/{target.track_id}", tz=zone)
         assert track["name"] == target.track_name
         assert parsed(track["stats"]) == expected_stats(mine, zone)
     top_artist = (await get(world, headers, "/api/v1/artists/top", period="all_time"))["items"][0]
     key = top_artist["spotify_id"]
-    by_artist = [p for p in counted if any(k.endswith(key) for k in play_artist_keys(p))]
+    by_artist = [p for p in counted if key in identity.of(p).artists]
     tracks: dict[str, list[int]] = {}
     for p in by_artist:
-        slot = tracks.setdefault(p.track_key, [0, 0])
+        slot = tracks.setdefault(identity.of(p).track, [0, 0])
         slot[0] += 1
         slot[1] += p.ms_played
-    ranking = sorted(tracks.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))[:10]
+    ranking = sorted(tracks.items(), key=lambda kv: (-kv[1][0], -kv[1][1], key_id(kv[0])))[:10]
     for zone in ("Europe/Berlin", "Pacific/Auckland"):
         artist = await get(world, headers, f"/api/v1/artists/{key}", tz=zone)
         assert artist["stats"]["plays"] == top_artist["play_count"]
@@ -228,14 +263,72 @@ async def test_track_and_artist_pages(world: SignInWorld, store: Store) -> None:
         ]
 
 
+async def test_album_page_equals_brute_force(world: SignInWorld, store: Store) -> None:
+    """The album page's stats and tracks, in the saved zone and another, over every spelling."""
+    headers, _, plays = await seeded(world, store)
+    identity = Identity(plays)
+    counted = [p for p in plays if decide(p) is None]
+    top = (await get(world, headers, "/api/v1/albums/top", period="all_time"))["items"][0]
+    album_key = key_of(Kind.ALBUM, top["spotify_id"])
+    mine = [p for p in counted if identity.of(p).album == album_key]
+    by_track: dict[str, list[int]] = {}
+    for p in mine:
+        slot = by_track.setdefault(identity.of(p).track, [0, 0])
+        slot[0] += 1
+        slot[1] += p.ms_played
+    expected = sorted(by_track.items(), key=lambda kv: (-kv[1][0], -kv[1][1], key_id(kv[0])))
+    for zone in ("Europe/Berlin", "Pacific/Auckland"):
+        album = await get(world, headers, f"/api/v1/albums/{quote(top['spotify_id'])}", tz=zone)
+        assert album["name"] == top["name"]
+        assert album["artists"] == top["artists"]
+        assert parsed(album["stats"]) == expected_stats(mine, zone)
+        assert [(t["play_count"], t["total_ms"]) for t in album["tracks"]] == [
+            tuple(counts) for _, counts in expected
+        ]
+    missing = await world.client.get("/api/v1/albums/name:nobody|nothing", headers=headers)
+    assert missing.status_code == 404
+    assert "No album" in missing.json()["detail"]
+
+
+async def test_every_shown_entity_has_an_id_its_page_accepts(
+    world: SignInWorld, store: Store
+) -> None:
+    """Top lists and history rows name the artist, album and track ids the detail routes take."""
+    headers, _, _ = await seeded(world, store)
+    tracks = (await get(world, headers, "/api/v1/tracks/top", period="all_time"))["items"]
+    history = (await get(world, headers, "/api/v1/history", limit=100))["items"]
+    paths: set[str] = set()
+    for item in tracks:
+        assert len(item["artist_ids"]) == len(item["artists"])
+        paths.add(f"/api/v1/tracks/{item['spotify_id']}")
+        paths.update(f"/api/v1/artists/{i}" for i in item["artist_ids"])
+        if item["album_id"]:
+            paths.add(f"/api/v1/albums/{item['album_id']}")
+    for row in history:
+        track = row["track"]
+        assert len(track["artist_ids"]) == len(track["artists"])
+        if row["counted"]:
+            paths.add(f"/api/v1/tracks/{track['id']}")
+            paths.update(f"/api/v1/artists/{i}" for i in track["artist_ids"])
+            if track["album_id"]:  # account-data rows name no album
+                paths.add(f"/api/v1/albums/{track['album_id']}")
+    assert any(not row["counted"] for row in history)  # the 5-second skip is listed, uncounted
+    for path in sorted(paths):
+        response = await world.client.get(quote(path), headers=headers)
+        assert response.status_code == 200, (path, response.text)
+
+
 async def test_rebuild_equals_incremental_and_zone_change(world: SignInWorld, store: Store) -> None:
     headers, user_id, plays = await seeded(world, store, "America/New_York")
-    incremental = await rollups(store, user_id)
+    await assert_ledger_matches_plays(store, user_id)
+    incremental = await ledger_rows(store, user_id)
     built = await world.client.post("/api/v1/analytics/rollup-build", headers=headers)
     assert built.status_code == 202
     assert built.json()["status"] == "started"
-    await barrier(world, user_id)
-    assert await rollups(store, user_id) == incremental
+    job = await finished_job(world, built.json()["job_id"])
+    assert job["status"] == "completed"
+    assert job["items_processed"] == len(plays)  # every stored play is read
+    assert await ledger_rows(store, user_id) == incremental
     status = await get(world, headers, "/api/v1/analytics/rollup-status")
     assert status["last_built_at"] is not None
     assert status["is_building"] is False
@@ -248,26 +341,23 @@ async def test_rebuild_equals_incremental_and_zone_change(world: SignInWorld, st
         "/api/v1/me/settings", json={"time_zone": "Asia/Kolkata"}, headers=headers
     )
     assert changed.status_code == 200
-    assert changed.json()["rollup_job_id"]
-    await barrier(world, user_id)
-    counted = [p for p in plays if decide(p) is None]
-    views = await rollups(store, user_id)
-    for level in ("d", "m", "y"):
-        assert views[level] == brute_view(counted, parse_tz("Asia/Kolkata")), level
-    job = await store["sync_jobs"].find_one({"_id": changed.json()["rollup_job_id"]})
-    assert job is not None
-    assert job["status"] == "completed"
-    assert job["items_processed"] == len(plays)  # every stored play is read (the timeline)
+    # Nothing to rebuild: the very next request counts in the new zone.
+    overview = await get(world, headers, "/api/v1/analytics/overview", period="all_time")
+    assert overview["time_zone"] == "Asia/Kolkata"
+    ref = reference(plays, None, datetime.now(UTC) + timedelta(days=1))
+    assert [(h["count"], h["total_ms"]) for h in overview["hourly_distribution"]] == ref.hours(
+        parse_tz("Asia/Kolkata")
+    )
 
 
 async def test_already_running(world: SignInWorld, store: Store) -> None:
     _, user_id, _ = await seeded(world, store)
     pipeline = world.app.state.pipeline
-    # Both requests are answered before the aggregator takes the first rebuild off its inbox.
-    first, second = await pipeline.rebuild_rollups(user_id), await pipeline.rebuild_rollups(user_id)
+    # The second request is answered while the first build is queued or running.
+    first, second = await pipeline.rebuild_ledger(user_id), await pipeline.rebuild_ledger(user_id)
     assert first[1] is True
     assert second == (first[0], False)
-    await barrier(world, user_id)
+    assert (await finished_job(world, first[0]))["status"] == "completed"
 
 
 async def test_compare_habits_discovery(world: SignInWorld, store: Store) -> None:
@@ -282,10 +372,11 @@ async def test_compare_habits_discovery(world: SignInWorld, store: Store) -> Non
     assert cmp["deltas"]["plays"] == cmp["a"]["plays"] - cmp["b"]["plays"]
     habits = await get(world, headers, "/api/v1/analytics/habits", period="all_time")
     assert habits["plays"] == len(plays)
-    assert habits["skip_rate"] == round(sum(bool(p.skipped) for p in plays) / len(plays), 6)
+    reported = [p for p in plays if p.skipped is not None]  # account data reports no skips
+    assert habits["skip_rate"] == round(sum(bool(p.skipped) for p in reported) / len(reported), 6)
     assert sum(m["plays"] for m in habits["platforms"]) == len(plays)
     disc = await get(world, headers, "/api/v1/analytics/discovery", period="all_time")
-    assert disc["tracks"]["new"] == len({p.track_key for p in counted})
+    assert disc["tracks"]["new"] == len({Identity(plays).of(p).track for p in counted})
     assert disc["tracks"]["new_play_share"] == 1.0
     week = await get(world, headers, "/api/v1/analytics/discovery", period="week", tz="Asia/Tokyo")
     assert week["tracks"]["new"] <= disc["tracks"]["new"]

@@ -278,6 +278,21 @@ async def test_auto_login_only_when_enabled(
         assert ("session=" in status.headers.get("set-cookie", "")) is expected
 
 
+async def test_signing_out_is_not_undone_by_auto_login(settings: Settings, store: Store) -> None:
+    """ "Sign out everywhere" once signed the only user straight back in on the next page."""
+    async with signin_world(settings, store, demo_mode=True) as world:
+        assert (await world.client.get("/api/v1/auth/demo-login")).status_code == 303
+        assert (await world.client.post("/api/v1/auth/logout")).status_code == 200
+        status = await world.client.get("/api/v1/auth/status")
+        assert status.json()["authenticated"] is False
+        assert "session=" not in status.headers.get("set-cookie", "")
+        assert (await world.client.get("/api/v1/auth/demo-login")).status_code == 303
+        assert (await world.client.get("/api/v1/auth/status")).json()["authenticated"] is True
+        world.client.cookies.delete("session")
+        # Signed in again on purpose: auto-login works for this browser once more.
+        assert (await world.client.get("/api/v1/auth/status")).json()["authenticated"] is True
+
+
 async def test_no_auto_login_with_two_users(settings: Settings, store: Store) -> None:
     sim = Simulator(SimulatorConfig(seed=3))
     sim.add_user("bob")

@@ -13,6 +13,7 @@ import anyio
 import httpx
 import pytest
 
+from echostats.domain.plays import normalise_name
 from echostats.settings import Settings
 from echostats.simulator import Simulator, SimulatorConfig
 from echostats.store import Store
@@ -102,3 +103,38 @@ async def test_the_simulator_serves_the_export_only_to_its_listener(
     assert len(rows) == len(played)
     assert {r["spotify_track_uri"] for r in rows} == {f"spotify:track:{p.track_id}" for p in played}
     assert sum(r["incognito_mode"] for r in rows) == sum(p.private for p in played)
+
+
+async def test_one_artist_album_and_track_whatever_source_recorded_it(
+    settings: Settings, store: Store
+) -> None:
+    """The export names artists and albums; the poller (and the sync) knows their ids. Every
+    top list counts each once, and an artist's page agrees with its row."""
+    sim = Simulator(SimulatorConfig(seed=11))
+    sim.start_autoplay("demo", since=sim.clock.now() - timedelta(days=3))
+    async with signin_world(settings, store, sim, demo_mode=True, demo_history_days=3) as world:
+        assert (await world.client.get("/api/v1/auth/demo-login")).status_code == 303
+        await _jobs_when_done(world.client, {"import", "initial"})
+        sources = {i["source"] for i in await _all_history(world.client)}
+        assert sources == {"import"}  # polled plays were improved by their export rows
+        for kind in ("artists", "albums", "tracks"):
+            for period in ("week", "all_time"):
+                got = await world.client.get(
+                    f"/api/v1/{kind}/top", params={"period": period, "limit": 100}
+                )
+                rows = got.json()["items"]
+                names = [
+                    (normalise_name(r["name"]), *map(normalise_name, r["artists"][:1]))
+                    for r in rows
+                ]
+                assert len(names) == len(set(names)), (kind, period, names)
+        artists = (
+            await world.client.get("/api/v1/artists/top", params={"period": "all_time"})
+        ).json()["items"]
+        assert all(not a["spotify_id"].startswith("name:") for a in artists)  # all linked
+        for row in artists[:5]:
+            page = (await world.client.get(f"/api/v1/artists/{row['spotify_id']}")).json()
+            assert (page["stats"]["plays"], page["stats"]["total_ms"]) == (
+                row["play_count"],
+                row["total_ms"],
+            )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from echostats.demo import demo_environment
 from echostats.settings import Settings
 from echostats.simulator import Simulator, SimulatorConfig
 from echostats.store import Store
@@ -44,3 +45,11 @@ async def test_a_restarted_demo_signs_its_listener_in_again(
         headers = {"Authorization": f"Bearer {session}"}
         response = await world.client.get("/api/v1/player/devices", headers=headers)
         assert response.status_code == 200, response.text
+
+
+async def test_a_restarted_demo_serves_its_simulator_where_it_was(settings: Settings) -> None:
+    """Cover art URLs in the catalog name the simulator's address: a restart keeps the port."""
+    async with demo_environment(settings) as (first, _):
+        pass
+    async with demo_environment(settings) as (again, _):
+        assert again.spotify_api_url == first.spotify_api_url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -117,7 +118,16 @@ async def test_sane_incoming_request_id_is_kept_and_junk_replaced(
 
 
 async def test_docs_are_served(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/api/docs")).status_code == 200
-    assert (await client.get("/api/redoc")).status_code == 200
+    """Swagger UI and ReDoc work offline: every script and stylesheet they load is served here."""
+    for page in ("/api/docs", "/api/redoc"):
+        html = await client.get(page)
+        assert html.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html.text)
+        assert assets, html.text
+        for asset in assets:
+            assert asset.startswith("/"), f"{page} loads {asset} from elsewhere"
+            served = await client.get(asset)
+            assert served.status_code == 200, asset
+            assert len(served.content) > 10_000, asset
     schema = (await client.get("/api/openapi.json")).json()
     assert {"/api/health", "/api/health/ready", "/api/health/update"} <= set(schema["paths"])

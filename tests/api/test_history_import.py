@@ -21,18 +21,18 @@ from actors.broadcaster import Subscription
 from actors.events import Event
 from actors.facade import Pipeline
 from bench.export_generator import Truth, write_export, write_zip
-from echostats.domain.plays import Play, TimePrecision, from_document
+from echostats.domain.plays import Play, TimePrecision
 from echostats.settings import Settings
 from echostats.store import Store
 from echostats.store.sync_jobs import INTERRUPTED_SENTENCE
-from tests.rollup_views import brute_view, stored_view
+from tests.ledger_views import assert_ledger_matches_plays
 from tests.signin import SignInWorld, signin_world
 
 pytestmark = pytest.mark.anyio
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 NOT_COUNTED = {"too_short", "incognito", "video"}
-# Dense like a real history (~100 plays a day), so a batch touches few rollup days.
+# Dense like a real history (~100 plays a day), so a batch touches few ledger months.
 SPAN = timedelta(days=60)
 
 
@@ -123,13 +123,9 @@ async def stored_plays(store: Store, uid: str) -> list[dict[str, Any]]:
     return await store["plays"].find({"user_id": uid}).to_list()
 
 
-async def assert_rollups_match_plays(store: Store, uid: str) -> None:
-    docs = await stored_plays(store, uid)
-    expected = brute_view([from_document(d) for d in docs if d["counted"]], UTC)
-    rollups = await store["rollups"].find({"user_id": uid}).to_list()
-    for level in ("d", "m", "y"):
-        assert stored_view(rollups, level) == expected, level
-    assert stored_view(rollups, "e")["plays"] == len(docs)
+async def ledger_state(store: Store, uid: str) -> list[dict[str, Any]]:
+    """The stored ledger documents, as comparable values."""
+    return await store["ledger"].find({"user_id": uid}).sort("_id", 1).to_list()
 
 
 def assert_report_matches(report: dict[str, Any], truth: Truth) -> None:
@@ -167,16 +163,16 @@ async def test_generated_export_round_trips(
     shown = (await world.client.get(f"/api/v1/sync-jobs/{job['_id']}")).json()
     assert shown["report"]["counted"] == truth.counted
     assert shown["report"]["files"][0]["rows"] > 0
-    await assert_rollups_match_plays(store, uid)
+    await assert_ledger_matches_plays(store, uid)
 
     # A dry run now says the whole export is already stored, and writes nothing.
-    rollups_before = await store["rollups"].find({"user_id": uid}, {"rev": 0}).to_list()
+    ledger_before = await ledger_state(store, uid)
     dry, _ = await run_import(world, _files(paths), dry_run=True)
     assert dry["status"] == "completed"
     assert (dry["report"]["stored"], dry["report"]["merged"]) == (0, 0)
     assert dry["report"]["skipped"]["duplicate_stored"] == job["report"]["stored"]
     assert len(await stored_plays(store, uid)) == len(docs)
-    assert await store["rollups"].find({"user_id": uid}, {"rev": 0}).to_list() == rollups_before
+    assert await ledger_state(store, uid) == ledger_before
 
     again, _ = await run_import(world, _files(paths))
     assert again["status"] == "completed"
@@ -184,7 +180,7 @@ async def test_generated_export_round_trips(
     assert again["report"]["merged"] == 0
     assert again["report"]["skipped"]["duplicate_stored"] == job["report"]["stored"]
     assert len(await stored_plays(store, uid)) == len(docs)
-    await assert_rollups_match_plays(store, uid)
+    await assert_ledger_matches_plays(store, uid)
 
 
 async def test_zip_export_with_nested_folders(
@@ -198,7 +194,7 @@ async def test_zip_export_with_nested_folders(
     assert_report_matches(job["report"], truth)
     assert [f["kind"] for f in job["report"]["files"]] == ["extended/audio"] * 3
     uid = await user_id(world)
-    await assert_rollups_match_plays(store, uid)
+    await assert_ledger_matches_plays(store, uid)
     assert not list((world.settings.data_dir / "imports").iterdir())
 
 
@@ -219,7 +215,7 @@ async def test_samples_import_with_expected_counts(world: SignInWorld, store: St
     uid = await user_id(world)
     docs = await stored_plays(store, uid)
     assert sum(d["counted"] for d in docs) == report["counted"]
-    await assert_rollups_match_plays(store, uid)
+    await assert_ledger_matches_plays(store, uid)
 
 
 async def test_dry_run_writes_nothing(world: SignInWorld, store: Store, tmp_path: Path) -> None:
@@ -229,7 +225,7 @@ async def test_dry_run_writes_nothing(world: SignInWorld, store: Store, tmp_path
     assert job["report"]["dry_run"] is True
     assert job["report"]["counted"] == truth.counted
     assert await stored_plays(store, await user_id(world)) == []
-    assert await store["rollups"].count_documents({}) == 0
+    assert await store["ledger"].count_documents({}) == 0
 
 
 async def test_polled_play_merges_with_the_export_row(world: SignInWorld, store: Store) -> None:
@@ -270,7 +266,7 @@ async def test_polled_play_merges_with_the_export_row(world: SignInWorld, store:
     assert len(docs) == 1
     assert docs[0]["ms_played"] == 150_123
     assert docs[0]["source"] == "import"
-    await assert_rollups_match_plays(store, uid)
+    await assert_ledger_matches_plays(store, uid)
 
 
 # --- bad uploads ------------------------------------------------------------------------------
@@ -296,7 +292,7 @@ async def test_truncated_file_keeps_the_complete_rows(
     assert 100 < report["rows"] < truth.rows
     uid = await user_id(world)
     assert len(await stored_plays(store, uid)) == report["stored"]
-    await assert_rollups_match_plays(store, uid)
+    await assert_ledger_matches_plays(store, uid)
 
 
 @pytest.mark.parametrize(
@@ -408,4 +404,4 @@ async def test_an_import_stopped_by_a_shutdown_is_failed_and_can_be_run_again(
         assert again["status"] == "completed", again
         docs = await stored_plays(store, underway.uid)
         assert sum(d["counted"] for d in docs) == truth.counted
-        await assert_rollups_match_plays(store, underway.uid)
+        await assert_ledger_matches_plays(store, underway.uid)

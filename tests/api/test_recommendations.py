@@ -78,6 +78,11 @@ async def test_recommendations_are_reproducible_and_explained(
         track = by_id[roles["old"]]["track"]
         assert track["uri"] == f"spotify:track:{roles['old']}"
         assert track["name"] == world.sim.catalog.tracks[roles["old"]].name
+        # Each suggestion links to its track and artist pages.
+        artist_id = world.sim.catalog.tracks[roles["old"]].artist_ids[0]
+        assert (track["id"], track["artist_ids"]) == (roles["old"], [artist_id])
+        for path in (f"/api/v1/tracks/{track['id']}", f"/api/v1/artists/{artist_id}"):
+            assert (await world.client.get(path)).status_code == 200
 
 
 async def test_recent_plays_only_when_asked(settings: Settings, store: Store) -> None:

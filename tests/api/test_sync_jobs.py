@@ -69,10 +69,10 @@ async def test_initial_sync_fills_plays_top_items_playlists_albums(
     assert all(s["status"] == "completed" and s["completed_at"] for s in job["steps"])
     user = (await world.client.get("/api/v1/me")).json()
     uid = user["id"]
-    # Plays went through the aggregator (rollups follow it).
+    # Plays went through the aggregator (the ledger follows it).
     plays = await store["plays"].count_documents({"user_id": uid})
     assert plays > 0
-    assert await store["rollups"].count_documents({"user_id": uid}) > 0
+    assert await store["ledger"].count_documents({"user_id": uid}) > 0
     assert job["steps"][0]["items"] == plays  # the last 50 plays: all of them here
     assert job["steps"][0]["detail"].startswith(f"{plays} plays read")
     assert await store["top_items"].count_documents({"user_id": uid}) == 6

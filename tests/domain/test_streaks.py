@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from echostats.domain.streaks import streaks
+from echostats.domain.streaks import Run, longest_run, streaks
 
 
 def test_streaks() -> None:
@@ -22,3 +22,13 @@ def test_streaks() -> None:
     assert streaks(days(-1, 0), today).current == 1  # future days are ignored
     # across a month and year boundary
     assert streaks([date(2023, 12, 31), date(2024, 1, 1)], date(2024, 1, 1)).longest == 2
+
+
+def test_longest_run_has_its_dates() -> None:
+    d = date(2024, 1, 1)
+    assert longest_run([]) is None
+    run = longest_run([d, d + timedelta(days=1), d + timedelta(days=5), d + timedelta(days=6),
+                       d + timedelta(days=7), d + timedelta(days=7)])  # fmt: skip
+    assert run == Run(d + timedelta(days=5), d + timedelta(days=7))
+    assert run.days == 3
+    assert longest_run([d, d + timedelta(days=2)]) == Run(d, d)  # the earliest of equals

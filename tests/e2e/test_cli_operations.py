@@ -11,6 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from echostats.demo import with_demo_secrets
 from echostats.settings import Settings
 from echostats.store import Store
 from echostats.store.database import make_client
@@ -143,3 +144,36 @@ async def test_bad_paths_end_in_one_line(
         assert phrase in result.stderr
         assert result.stderr.startswith("echostats: ")
         assert result.stderr.count("\n") == 1, result.stderr
+
+
+async def test_after_make_demo_the_commands_find_the_demo_installation(tmp_path: Path) -> None:
+    """Nothing configured, a demo installation present (as ``make demo`` leaves it): doctor and
+    backup work on it without --demo or secrets copied by hand, and say so."""
+    env = _env(tmp_path)
+    for name in ("ECHOSTATS_SESSION_SECRET", "ECHOSTATS_ENCRYPTION_KEYS"):
+        env.pop(name)
+    with_demo_secrets(Settings(_env_file=None, data_dir=tmp_path / "data" / "demo"))
+    doctor = await echostats("doctor", env=env, cwd=tmp_path)
+    assert_clean(doctor)
+    assert doctor.returncode == 0, doctor.stdout
+    assert "using the demo installation" in doctor.stderr
+    assert "OK    session secret: set and strong enough" in doctor.stdout.splitlines()
+    path = tmp_path / "demo.echostats.gz"
+    made = await echostats("backup", str(path), env=env, cwd=tmp_path)
+    assert_clean(made)
+    assert made.returncode == 0, made.stderr
+    assert path.exists()
+
+
+async def test_help_speaks_to_a_person_and_doctor_says_things_once(tmp_path: Path) -> None:
+    helped = await echostats("--help", env=_env(tmp_path), cwd=tmp_path)
+    assert helped.returncode == 0
+    text = " ".join(helped.stdout.split())  # argparse wraps lines
+    assert "Try it with 'echostats demo'" in text
+    assert "``" not in text
+    assert "as the service grows" not in text
+    env = _env(tmp_path)
+    env.pop("ECHOSTATS_SESSION_SECRET")
+    doctor = await echostats("doctor", env=env, cwd=tmp_path)
+    line = next(x for x in doctor.stdout.splitlines() if x.startswith("FAIL  session secret"))
+    assert line.count("generate-secrets") == 1, line

@@ -7,7 +7,8 @@ import pytest
 from playwright.async_api import expect
 
 from tests import leaks
-from tests.e2e.test_dashboard import Dashboard, dashboard
+from tests.e2e.browser import Dashboard
+from tests.e2e.test_dashboard import dashboard
 
 pytestmark = pytest.mark.anyio
 __all__ = ["dashboard"]  # the signed-in browser, shared with the other dashboard tests

@@ -25,13 +25,14 @@ from actors.supervisor import Backoff
 from echostats.settings import Settings
 from echostats.store import Store
 from echostats.store.embedded import running_embedded_server
+from echostats.store.ledger_cache import Ledger
 from echostats.store.users import Profile, Users
 from tests.actors.test_aggregator import play
 from tests.api.test_analytics_property import get
 from tests.api.test_analytics_routes import seeded
-from tests.api.test_history_import import assert_rollups_match_plays
 from tests.api.test_sync_jobs import signed_in_with_history, trigger
 from tests.ingest.test_replicas_and_outages import impatient_store
+from tests.ledger_views import assert_ledger_matches_plays
 from tests.signin import signin_world
 
 pytestmark = [pytest.mark.anyio, pytest.mark.faults]
@@ -92,7 +93,7 @@ async def test_delete_answers_503_while_the_database_stalls_then_works(
         history = await get(world, headers, "/api/v1/history", limit="100")
         assert history["total"] == len(plays) - 1
         assert target["id"] not in {item["id"] for item in history["items"]}
-        await assert_rollups_match_plays(store, user_id)
+        await assert_ledger_matches_plays(store, user_id)
 
 
 async def test_sync_trigger_answers_503_while_the_database_fails_then_works(
@@ -136,7 +137,7 @@ async def test_a_failed_write_then_the_aggregators_restart_loses_no_play(tmp_pat
             for i in range(SECOND_BATCH)
         ]
         async with Hub(backoff=Backoff(initial=0.1, maximum=0.5)) as hub:
-            pipeline = await start_pipeline(hub, own, lambda: t0 + timedelta(days=30))
+            pipeline = await start_pipeline(hub, own, Ledger(own), lambda: t0 + timedelta(days=30))
             # The first write's journal insert stalls 0.5 s, then its connection drops — twice,
             # as the driver retries a write once — about 1 s in, amid the second batch's plan.
             drop = {"failCommands": ["insert"], "blockConnection": True, "blockTimeMS": 500}
@@ -157,4 +158,4 @@ async def test_a_failed_write_then_the_aggregators_restart_loses_no_play(tmp_pat
             again = [await pipeline.submit_plays(uid, batch) for batch in (first, second)]
         assert [o.stored for o in again] == [len(first), len(second)], again
         assert await own["plays"].count_documents({"user_id": uid}) == len(first) + len(second)
-        await assert_rollups_match_plays(own, uid)
+        await assert_ledger_matches_plays(own, uid)

@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from echostats.api.protection import APP_CSP, DOCS_CSP
+from echostats.api.protection import DOCS_CSP, app_csp, origin_of
 from echostats.api.routers import ROUTERS
 from echostats.settings import Settings
 from echostats.simulator import Simulator, SimulatorConfig
@@ -214,12 +214,12 @@ COMMON_HEADERS = {
 
 
 def _assert_security_headers(
-    where: str, response: httpx.Response, *, https: bool = False, csp: str = APP_CSP
+    where: str, response: httpx.Response, *, https: bool = False, csp: str | None = None
 ) -> None:
     headers = response.headers
     for name, value in COMMON_HEADERS.items():
         assert headers.get(name) == value, (where, name, headers)
-    assert headers.get("content-security-policy") == csp, (where, headers)
+    assert headers.get("content-security-policy") == (csp or app_csp()), (where, headers)
     assert re.fullmatch(r"[A-Za-z0-9._-]{8,64}", headers.get("x-request-id", "")), where
     assert ("strict-transport-security" in headers) is https, (where, headers)
     if https:
@@ -286,6 +286,9 @@ async def test_security_headers_on_every_route_class(
 async def test_security_headers_on_event_streams(settings: Settings, store: Store) -> None:
     """SSE answers stream forever, so only a real server shows their headers."""
     async with served_world(settings, store, demo_mode=True) as world:
+        # Demo mode lets pages show the simulator's own cover art, and nothing else besides.
+        csp = app_csp((origin_of(world.settings.spotify_api_url),))
+        assert "img-src 'self' data: https: http://sim.test;" in csp
         limits = httpx.Limits(max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=world.url, limits=limits, timeout=10) as client:
             signed_in = await client.get("/api/v1/auth/demo-login")
@@ -303,8 +306,8 @@ async def test_security_headers_on_event_streams(settings: Settings, store: Stor
                     async with client.stream("GET", url) as response:
                         assert response.status_code == 200, (path, await response.aread())
                         assert response.headers["content-type"].startswith("text/event-stream")
-                        _assert_security_headers(f"api stream {path}", response)
+                        _assert_security_headers(f"api stream {path}", response, csp=csp)
                 async with httpx.AsyncClient(base_url=world.url, timeout=10) as stranger:
                     anonymous = await stranger.get(url)
                 assert anonymous.status_code == 401, path
-                _assert_security_headers(f"api stream refused {path}", anonymous)
+                _assert_security_headers(f"api stream refused {path}", anonymous, csp=csp)

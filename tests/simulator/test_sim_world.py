@@ -55,6 +55,23 @@ def test_autoplay_backfills_history_from_the_past(sim: Simulator) -> None:
     assert len(user.history) >= 50
 
 
+def test_a_listener_kept_listening_plays_now_and_takes_only_short_breaks(sim: Simulator) -> None:
+    """Demo mode: whoever opens the dashboard finds the listener playing, whatever hour the
+    back-filled history ended in (an idle evening once greeted newcomers for 11+ minutes)."""
+    sim.start_autoplay("demo", since=sim.clock.now() - timedelta(days=2))
+    player = sim.users["demo"].player
+    while player.is_playing:  # until the listener is between sessions, or pausing
+        sim.clock.advance(30)
+    sim.keep_listening("demo")
+    assert player.is_playing
+    silent = longest = 0.0
+    for _ in range(6 * 60 * 6):  # six hours, looked at every 10 s
+        sim.clock.advance(10)
+        silent = 0.0 if player.is_playing else silent + 10
+        longest = max(longest, silent)
+    assert longest <= 60
+
+
 async def test_dev_mode_withdrawals_and_removed_fields(
     sim: Simulator, client: httpx.AsyncClient
 ) -> None:

@@ -80,7 +80,7 @@ async def test_round_trip_restores_every_collection_exactly(
 ) -> None:
     await lived_in(settings, store)
     before = await dump(store)
-    for name in ("users", "tokens", "plays", "rollups", "sync_jobs", "api_logs", "odd_types"):
+    for name in ("users", "tokens", "plays", "ledger", "sync_jobs", "api_logs", "odd_types"):
         assert before.get(name), f"the test data should include {name}"
     assert "access_token" not in str(before["tokens"])  # tokens are stored sealed...
 

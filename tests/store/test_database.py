@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,8 @@ from pymongo.errors import DuplicateKeyError
 from echostats.store import Store
 from echostats.store.indexes import INDEXES, declared_index_names
 from echostats.store.migrations import MIGRATIONS, Migration, current_version, migrate
+from echostats.store.plays import new_play_id, play_document
+from tests.domain.factories import make_play
 
 pytestmark = pytest.mark.anyio
 
@@ -28,10 +31,18 @@ async def test_index_creation_is_idempotent(store: Store) -> None:
 
 
 async def test_play_dedup_key_is_unique(store: Store) -> None:
-    play = {"user_id": "u", "track_key": "t", "ended_at": datetime(2024, 1, 1, tzinfo=UTC)}
-    await store["plays"].insert_one(dict(play))
+    """Two documents of one play (user, track key, end) have one id: the store keeps one."""
+    play = make_play(user_id="u", ended_at=datetime(2024, 1, 1, tzinfo=UTC))
+    await store["plays"].insert_one(play_document(new_play_id(play), play, counted=True, batch="a"))
+    again = replace(play, ms_played=1_000)
     with pytest.raises(DuplicateKeyError):
-        await store["plays"].insert_one(dict(play))
+        await store["plays"].insert_one(
+            play_document(new_play_id(again), again, counted=False, batch="b")
+        )
+    other = replace(play, user_id="v")
+    await store["plays"].insert_one(
+        play_document(new_play_id(other), other, counted=True, batch="c")
+    )
 
 
 async def test_ttl_indexes_are_declared_for_expiring_collections(store: Store) -> None:

@@ -92,7 +92,7 @@ async def categories(ctx: Ctx) -> Response:
             "href": f"{base}/{g.replace(' ', '')}",
             "icons": [
                 {
-                    "url": f"https://t.scdn.co/images/{g.replace(' ', '')}.jpg",
+                    "url": ctx.shapes.image(f"category-{g.replace(' ', '')}"),
                     "height": 274,
                     "width": 274,
                 }

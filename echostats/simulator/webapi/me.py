@@ -21,12 +21,12 @@ async def me(ctx: Ctx) -> Response:
         account_id=user.account_id,
         images=[
             {
-                "url": f"https://i.scdn.co/image/ab6775700000ee85{user.image_key}",
+                "url": ctx.shapes.image(f"ab6775700000ee85{user.image_key}"),
                 "height": 300,
                 "width": 300,
             },
             {
-                "url": f"https://i.scdn.co/image/ab67757000003b82{user.image_key}",
+                "url": ctx.shapes.image(f"ab67757000003b82{user.image_key}"),
                 "height": 64,
                 "width": 64,
             },

@@ -1,23 +1,28 @@
-// The dashboard shell: sign-in gate, navigation, hash routing, and the mini now-playing line.
+// The dashboard shell: sign-in gate, navigation, hash routing, the status strip (Spotify access,
+// running jobs) and the mini now-playing line.
 import { api, ApiError } from "./api.js";
 import { h, clear, append } from "./dom.js";
 import { setZone } from "./format.js";
-import { errorState } from "./ui.js";
+import { errorState, entity } from "./ui.js";
 import { listen } from "./live.js";
+import { startStatusBar } from "./status.js";
 
 const PAGES = [
   ["overview", "Overview"], ["top", "Top lists"], ["history", "History"], ["now", "Now playing"],
-  ["playlists", "Playlists"], ["library", "Library"], ["recommendations", "Recommendations"],
-  ["compare", "Compare"], ["jobs", "Sync jobs"], ["logs", "API logs"], ["settings", "Settings"],
+  ["year", "Year in review"], ["compare", "Compare"], ["recommendations", "Recommendations"],
+  ["playlists", "Playlists"], ["library", "Library"], ["jobs", "Sync jobs"], ["logs", "API logs"],
+  ["settings", "Settings"],
 ];
-const HIDDEN_PAGES = ["artist", "track", "signin"];
+const HIDDEN_PAGES = ["artist", "track", "album", "signin"];
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const mini = document.getElementById("now-mini");
+const bar = document.getElementById("status-bar");
 let cleanup = null;
 let session = null;
 let stopMini = null;
+let statusBar = null;
 
 function parseHash() {
   const raw = window.location.hash.replace(/^#\/?/, "");
@@ -26,12 +31,12 @@ function parseHash() {
   return { name: name || "overview", args: rest.map(decodeURIComponent), params: new URLSearchParams(query) };
 }
 
-export function navigate(name, args = [], params = {}) {
+function hashOf(name, args = [], params = {}) {
   const query = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") query.set(k, v);
   const path = [name, ...args.map(encodeURIComponent)].join("/");
   const qs = query.toString();
-  window.location.hash = `#/${path}${qs ? `?${qs}` : ""}`;
+  return `#/${path}${qs ? `?${qs}` : ""}`;
 }
 
 function buildNav(current) {
@@ -46,7 +51,12 @@ function startMini() {
   stopMini = listen("/api/v1/stream/now-playing", {
     now_playing: (d) => {
       clear(mini);
-      append(mini, d.is_playing ? "▶ " : "❚❚ ", h("a", { href: "#/now" }, d.track?.name ?? d.track_name ?? "Unknown track"));
+      const track = d.track || {};
+      if (!track.name) return;
+      append(mini, h("span", { "aria-hidden": "true" }, d.is_playing ? "▶ " : "❚❚ "),
+        h("span", { class: "visually-hidden" }, d.is_playing ? "Playing: " : "Paused: "),
+        entity("track", track.id || track.spotify_id, track.name),
+        track.artists && track.artists.length ? h("span", { class: "muted" }, ` — ${track.artists.map((a) => a.name ?? a).join(", ")}`) : null);
     },
     idle: () => clear(mini),
   });
@@ -66,6 +76,7 @@ async function route() {
     cleanup = null;
   }
   const { name, args, params } = parseHash();
+  if (name === "signin") session = null; // "Sign in again": ask who is signed in afresh
   if (!session || !session.me) {
     try {
       session = await loadSession();
@@ -76,10 +87,12 @@ async function route() {
     }
   }
   const known = PAGES.some(([n]) => n === name) || HIDDEN_PAGES.includes(name);
-  const target = !session.me ? "signin" : known ? name : "overview";
+  const target = !session.me ? "signin" : known && name !== "signin" ? name : "overview";
   if (session.me) {
     buildNav(target);
     startMini();
+  } else {
+    nav.hidden = true;
   }
   clear(main);
   append(main, h("p", { class: "muted" }, "Loading…"));
@@ -87,16 +100,20 @@ async function route() {
     const module = await import(`./pages/${target}.js`);
     const ctx = {
       api, args, params, session,
+      // Another view of this page: a new history entry (Back returns to the last one).
       go: (changes) => {
         const next = Object.fromEntries(params.entries());
         for (const [k, v] of Object.entries(changes)) {
           if (v === null) delete next[k];
           else next[k] = v;
         }
-        navigate(target, args, next);
+        window.location.hash = hashOf(target, args, next);
       },
+      // This page again, drawn afresh (after a change it shows, such as a merge).
+      reload: route,
       refreshSession: async () => {
         session = await loadSession();
+        if (statusBar) statusBar.redraw();
       },
     };
     const view = h("div", { class: `page page-${target}` });
@@ -106,12 +123,20 @@ async function route() {
     main.focus({ preventScroll: true });
     cleanup = typeof result === "function" ? result : null;
   } catch (error) {
+    const failure = error instanceof ApiError ? error : new ApiError(0, error.message);
     clear(main);
-    append(main, errorState(error instanceof ApiError ? error : new ApiError(0, error.message)));
-    if (error instanceof ApiError && error.status === 401) session = null;
+    append(main, h("h1", {}, PAGES.find(([n]) => n === target)?.[1] ?? "EchoStats"), errorState(failure, { resetTo: `#/${target}${args.length ? `/${args.map(encodeURIComponent).join("/")}` : ""}` }));
+    if (failure.status === 401) session = null;
   }
+  // Started after the first page is drawn: that page's requests go first to the service.
+  if (session && session.me && !statusBar) statusBar = startStatusBar(bar, api, () => session && session.status);
 }
 
+// "Skip to content" moves the focus; following its #main link would leave the page.
+document.querySelector(".skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
 document.querySelector(".menu-toggle").addEventListener("click", (event) => {
   const open = nav.classList.toggle("open");
   event.currentTarget.setAttribute("aria-expanded", String(open));

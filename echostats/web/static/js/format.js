@@ -21,6 +21,17 @@ export function duration(ms) {
   return `${number.format(Math.round(hours))} h`;
 }
 
+// Listened time as whole minutes ("1,234 min"), the unit of the minutes switch.
+export function minutes(ms) {
+  return `${number.format(Math.round((ms ?? 0) / 60000))} min`;
+}
+
+// A signed change ("+12", "−3", "±0").
+export function signed(n) {
+  if (!n) return "±0";
+  return n > 0 ? `+${number.format(n)}` : `−${number.format(-n)}`;
+}
+
 export function clock(ms) {
   const total = Math.max(0, Math.floor((ms ?? 0) / 1000));
   const m = Math.floor(total / 60);
@@ -38,6 +49,22 @@ export function dateTime(iso) {
 export function date(iso) {
   if (!iso) return "—";
   return new Intl.DateTimeFormat(undefined, { timeZone: zone, dateStyle: "medium" }).format(new Date(iso));
+}
+
+// A calendar day ("2025-03-14") as people read it; no time zone shift, it is already local.
+export function day(isoDay) {
+  if (!isoDay) return "—";
+  return new Intl.DateTimeFormat(undefined, { timeZone: "UTC", dateStyle: "medium" }).format(new Date(`${isoDay}T00:00:00Z`));
+}
+
+// Short form for narrow tables: "6 Dec, 04:12" (the year only when it is not this one).
+export function shortDateTime(iso) {
+  if (!iso) return "—";
+  const when = new Date(iso);
+  const sameYear = new Intl.DateTimeFormat("en", { timeZone: zone, year: "numeric" }).format(when) === new Intl.DateTimeFormat("en", { timeZone: zone, year: "numeric" }).format(new Date());
+  return new Intl.DateTimeFormat(undefined, {
+    timeZone: zone, day: "numeric", month: "short", year: sameYear ? undefined : "numeric", hour: "2-digit", minute: "2-digit",
+  }).format(when);
 }
 
 // A share (0..1) as a percentage.

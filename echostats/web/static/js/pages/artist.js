@@ -1,15 +1,20 @@
 import { h, append } from "../dom.js";
-import { count, duration, date } from "../format.js";
-import { card, page, topList } from "../ui.js";
+import { topList, metricOf, metricSwitch } from "../ui.js";
+import { header, statCards, perMonth, loadEntity, mergeSection } from "./detail.js";
 
 export async function render(root, ctx) {
-  const artist = await ctx.api.get(`/api/v1/artists/${encodeURIComponent(ctx.args[0] || "")}`);
-  const stats = artist.stats || artist;
-  append(root, page(artist.name,
-    h("div", { class: "cards" },
-      card("Plays", count(stats.play_count ?? stats.plays)),
-      card("Listening time", duration(stats.total_ms)),
-      card("First played", date(stats.first_played)),
-      card("Last played", date(stats.last_played))),
-    h("section", {}, h("h2", {}, "Your top tracks"), topList(artist.top_tracks, { linkTo: (i) => `#/track/${encodeURIComponent(i.spotify_id)}` }))));
+  const id = ctx.args[0] || "";
+  const artist = await loadEntity(root, ctx, "artist", `/api/v1/artists/${encodeURIComponent(id)}`);
+  if (!artist) return;
+  const metric = metricOf(ctx.params);
+  append(root,
+    header(artist.name, artist.image_url,
+      artist.genres.length ? h("p", { class: "muted" }, artist.genres.join(", ")) : null,
+      // By name: imported plays carry no artist ids.
+      h("p", {}, h("a", { href: `#/history?${new URLSearchParams({ artist: artist.name })}` }, "Every play of this artist"))),
+    statCards(artist.stats),
+    metricSwitch(ctx.params, ctx.go),
+    perMonth(artist.stats, metric),
+    h("section", {}, h("h2", {}, "Your top tracks"), topList(artist.top_tracks, { kind: "track", metric })),
+    artist.stats.plays ? mergeSection(ctx, "artist", artist) : null);
 }

@@ -1,6 +1,6 @@
 import { h, append } from "../dom.js";
 import { count, dateTime, percentValue } from "../format.js";
-import { page, card, pager } from "../ui.js";
+import { page, card, pager, scroller } from "../ui.js";
 
 export async function render(root, ctx) {
   const query = { page: ctx.params.get("page") || 1, limit: 50, endpoint_contains: ctx.params.get("endpoint") || undefined, status_min: ctx.params.get("status_min") || undefined };
@@ -21,7 +21,7 @@ export async function render(root, ctx) {
       card("Rate limited", count(stats.rate_limit_count)),
       card("Latency", `${Math.round(stats.avg_latency_ms ?? 0)} ms`, `p95 ${Math.round(stats.p95_latency_ms ?? 0)} ms`)),
     form,
-    h("div", { class: "table-wrap" }, h("table", {},
+    scroller(h("table", {},
       h("thead", {}, h("tr", {}, ["When", "Call", "Status", "Latency", "Error"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, data.items.map((l) => h("tr", {},
         h("td", {}, dateTime(l.timestamp)), h("td", {}, `${l.method} ${l.endpoint}`), h("td", {}, l.status_code),

@@ -1,11 +1,13 @@
 import { h, clear, append } from "../dom.js";
 import { count, duration, WEEKDAYS } from "../format.js";
 import { barChart, heatmap } from "../charts.js";
-import { card, page, periodPicker, rangeQuery, topList, errorState } from "../ui.js";
+import { card, page, periodPicker, rangeQuery, topList, errorState, metricOf, metricSwitch, metricValue, metricText } from "../ui.js";
 import { listen } from "../live.js";
 
 function genreList(genres) {
-  if (!genres || genres.length === 0) return h("p", { class: "empty" }, "No genre data: Spotify no longer shares genres with apps like this one.");
+  if (!genres || genres.length === 0 || genres.every((g) => g.name === "unknown")) {
+    return h("p", { class: "empty" }, "No genre data: Spotify no longer shares genres with apps like this one.");
+  }
   return h("ol", { class: "top-list compact" }, genres.map((g) => h("li", {}, h("span", { class: "title" }, g.name), h("span", { class: "stat" }, `${count(g.play_count)} plays`))));
 }
 
@@ -13,17 +15,41 @@ function dayCount(n) {
   return `${count(n)} ${n === 1 ? "day" : "days"}`;
 }
 
-function trendChart(trend) {
-  return barChart(trend.points, {
-    label: (p) => p.label, value: (p) => p.ms / 3600000, format: (v) => `${Math.round(v * 10) / 10} h`, title: "Listening hours per bucket",
+// The value axis of a chart in the chosen metric: plays, or listened hours/minutes.
+function axis(metric, peakMs) {
+  if (metric === "plays") return { unit: "plays", value: (plays) => plays, format: (v) => count(Math.round(v)) };
+  if (peakMs >= 3 * 3600000) return { unit: "h", value: (_, ms) => ms / 3600000, format: (v) => count(Math.round(v * 10) / 10) };
+  return { unit: "min", value: (_, ms) => ms / 60000, format: (v) => count(Math.round(v)) };
+}
+
+function tip(label, metric, plays, ms) {
+  return `${label}: ${metricText(metric, plays, ms)}${metric === "plays" ? ` (${duration(ms)})` : ` (${count(plays)} plays)`}`;
+}
+
+function trendChart(trend, metric) {
+  const a = axis(metric, Math.max(0, ...trend.points.map((p) => p.ms)));
+  return barChart(trend.points.map((p) => ({ label: p.label, value: a.value(p.plays, p.ms), tip: tip(p.label, metric, p.plays, p.ms) })), {
+    unit: a.unit, format: a.format, title: `${metric === "plays" ? "Plays" : "Listening time"} per ${trend.granularity}`,
   });
 }
 
-function heatChart(heat) {
-  const grid = Array.from({ length: 7 }, () => Array(24).fill(0));
-  for (const c of heat.cells) grid[c.weekday][c.hour] = c.plays;
+function distribution(points, labelOf, metric, title) {
+  const a = axis(metric, Math.max(0, ...points.map((p) => p.total_ms)));
+  return barChart(points.map((p) => ({ label: labelOf(p), value: a.value(p.count, p.total_ms), tip: tip(labelOf(p), metric, p.count, p.total_ms) })), {
+    unit: a.unit, format: a.format, height: 160, title,
+  });
+}
+
+function heatChart(heat, metric) {
+  const grid = Array.from({ length: 7 }, () => Array(24).fill(null));
+  for (const c of heat.cells) {
+    const label = `${WEEKDAYS[c.weekday]} ${String(c.hour).padStart(2, "0")}:00–${String(c.hour + 1).padStart(2, "0")}:00`;
+    grid[c.weekday][c.hour] = { value: metricValue(metric, c.plays, c.ms), tip: tip(label, metric, c.plays, c.ms) };
+  }
   return heatmap(grid, {
-    rowLabels: WEEKDAYS, columnLabels: Array.from({ length: 24 }, (_, i) => String(i)), format: (v) => `${count(v)} plays`, title: "Plays by weekday and hour",
+    rowLabels: WEEKDAYS, columnLabels: Array.from({ length: 24 }, (_, i) => `${i}h`),
+    legend: (v) => (metric === "plays" ? `${count(v)} plays` : `${count(Math.round(v))} min`),
+    title: `${metric === "plays" ? "Plays" : "Minutes"} by weekday and hour`,
   });
 }
 
@@ -44,6 +70,7 @@ function slot(title, request, chart) {
 
 async function draw(body, ctx) {
   const query = rangeQuery(ctx.params);
+  const metric = metricOf(ctx.params);
   // The headline numbers and top lists come first and alone: the three routes share one
   // service process, so asking for the charts at the same time only slows the overview down.
   // The trend and the heatmap are asked for once it has answered and fill their own sections.
@@ -53,8 +80,6 @@ async function draw(body, ctx) {
     .then((data) => (data && Array.isArray(data.cells) ? data : null))
     .catch(() => null);
   clear(body);
-  const hours = overview.hourly_distribution || [];
-  const weekdays = overview.daily_distribution || [];
   append(body,
     h("div", { class: "cards" },
       card("Plays", count(overview.total_tracks_played)),
@@ -64,27 +89,23 @@ async function draw(body, ctx) {
       card("Albums", count(overview.unique_albums)),
       card("Streak", dayCount(overview.listening_streak_days), `longest ${dayCount(overview.longest_streak_days)}`)),
     overview.total_tracks_played === 0 ? h("p", { class: "empty" }, "No plays in this period yet. Listen on Spotify or import your history.") : null,
-    slot("Trend", trend, trendChart),
+    slot("Trend", trend, (t) => trendChart(t, metric)),
     h("div", { class: "columns" },
-      h("section", {}, h("h2", {}, "By hour of day"), barChart(hours, {
-        label: (p) => String(p.hour), value: (p) => p.count, format: (v) => count(Math.round(v)), height: 150, title: "Plays per hour of day",
-      })),
-      h("section", {}, h("h2", {}, "By weekday"), barChart(weekdays, {
-        label: (p) => WEEKDAYS[p.day], value: (p) => p.count, format: (v) => count(Math.round(v)), height: 150, title: "Plays per weekday",
-      }))),
+      h("section", {}, h("h2", {}, "By hour of day"), distribution(overview.hourly_distribution || [], (p) => `${p.hour}h`, metric, "By hour of day")),
+      h("section", {}, h("h2", {}, "By weekday"), distribution(overview.daily_distribution || [], (p) => WEEKDAYS[p.day], metric, "By weekday"))),
     h("div", { class: "columns" },
-      h("section", {}, h("h2", {}, "Top artists"), topList(overview.top_artists, { linkTo: (i) => `#/artist/${encodeURIComponent(i.spotify_id)}` })),
-      h("section", {}, h("h2", {}, "Top tracks"), topList(overview.top_tracks, { linkTo: (i) => `#/track/${encodeURIComponent(i.spotify_id)}` }))),
+      h("section", {}, h("h2", {}, "Top artists"), topList(overview.top_artists, { kind: "artist", metric })),
+      h("section", {}, h("h2", {}, "Top tracks"), topList(overview.top_tracks, { kind: "track", metric }))),
     h("div", { class: "columns" },
-      h("section", {}, h("h2", {}, "Top albums"), topList(overview.top_albums)),
+      h("section", {}, h("h2", {}, "Top albums"), topList(overview.top_albums, { kind: "album", metric })),
       h("section", {}, h("h2", {}, "Top genres"), genreList(overview.top_genres))),
-    slot("Weekday × hour", heat, heatChart),
+    slot("Weekday × hour", heat, (data) => heatChart(data, metric)),
   );
 }
 
 export async function render(root, ctx) {
   const body = h("div", { "aria-live": "polite" });
-  append(root, page("Overview", periodPicker(ctx.params, ctx.go), body));
+  append(root, page("Overview", h("div", { class: "pickers" }, periodPicker(ctx.params, ctx.go), metricSwitch(ctx.params, ctx.go)), body));
   await draw(body, ctx);
   const current = ctx.params.get("start") || ctx.params.get("end") ? null : ctx.params.get("period") || "month";
   // Refetch only when the stats stream says this period changed (custom ranges: any change).

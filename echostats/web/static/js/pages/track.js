@@ -1,20 +1,26 @@
 import { h, append } from "../dom.js";
-import { count, duration, date } from "../format.js";
-import { barChart } from "../charts.js";
-import { card, page } from "../ui.js";
+import { duration as length } from "../format.js";
+import { artistLinks, entity, metricOf, metricSwitch } from "../ui.js";
+import { header, statCards, perMonth, loadEntity, mergeSection } from "./detail.js";
+
+// The history filter for this track: its Spotify id, or (a names-only track) its name and artist.
+function playsOf(id, track) {
+  if (!id.startsWith("name:")) return new URLSearchParams({ track: id });
+  return new URLSearchParams({ track: track.name, ...(track.artists.length ? { artist: track.artists[0] } : {}) });
+}
 
 export async function render(root, ctx) {
-  const track = await ctx.api.get(`/api/v1/tracks/${encodeURIComponent(ctx.args[0] || "")}`);
-  const stats = track.stats || track;
-  const perMonth = stats.plays_per_month || [];
-  append(root, page(track.name,
-    h("p", { class: "muted" }, [(track.artists || []).map((a) => a.name ?? a).join(", "), track.album ? ` · ${track.album.name ?? track.album}` : ""]),
-    h("div", { class: "cards" },
-      card("Plays", count(stats.play_count ?? stats.plays)),
-      card("Listening time", duration(stats.total_ms)),
-      card("First played", date(stats.first_played)),
-      card("Last played", date(stats.last_played))),
-    perMonth.length ? h("section", {}, h("h2", {}, "Plays per month"), barChart(perMonth, {
-      label: (p) => p.month, value: (p) => p.plays ?? p.count, format: (v) => count(Math.round(v)), title: "Plays per month",
-    })) : null));
+  const id = ctx.args[0] || "";
+  const track = await loadEntity(root, ctx, "track", `/api/v1/tracks/${encodeURIComponent(id)}`);
+  if (!track) return;
+  append(root,
+    header(track.name, track.image_url,
+      h("p", {}, artistLinks(track.artists, track.artist_ids || [])),
+      track.album ? h("p", { class: "muted" }, "from ", entity("album", track.album_id, track.album)) : null,
+      track.duration_ms ? h("p", { class: "muted" }, `Length ${length(track.duration_ms)}`) : null,
+      h("p", {}, h("a", { href: `#/history?${playsOf(id, track)}` }, "Every play of this track"))),
+    statCards(track.stats),
+    metricSwitch(ctx.params, ctx.go),
+    perMonth(track.stats, metricOf(ctx.params)),
+    track.stats.plays ? mergeSection(ctx, "track", track) : null);
 }

@@ -1,25 +1,30 @@
-"""Schema 2: a database with old-format rollups and journal moves to packed rollups."""
+"""Schema upgrades: a database of the oldest format reaches today's, losing no play.
+
+Version 2 finished old-format journal entries; version 3 dropped rollups and the name cache for
+the play ledger, which the ledger builder then builds from the plays (a job, resumable).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
+from bson import ObjectId
 from pymongo import ASCENDING
 
-from echostats.domain.plays import from_document
 from echostats.store import Store
+from echostats.store.ledger_builds import LedgerBuilds
 from echostats.store.migrations import current_version, migrate
-from echostats.store.plays import new_play_id, play_document
+from echostats.store.plays import play_document
 from tests.domain.factories import make_play
-from tests.rollup_views import brute_view, stored_view
 
 pytestmark = pytest.mark.anyio
 T0 = datetime(2024, 12, 31, 20, tzinfo=UTC)
 
 
-async def test_old_rollups_and_journal_become_packed_rollups(store: Store) -> None:
+async def old_database(store: Store) -> None:
+    """What version 1 stored: day documents with nested counters, plays journalled as an
+    array, a display-name cache."""
     await store["meta"].update_one({"_id": "schema"}, {"$set": {"version": 1}})
     await store["users"].insert_one({"_id": "u1", "spotify_id": "s1", "time_zone": "Asia/Tokyo"})
     plays = [
@@ -27,7 +32,7 @@ async def test_old_rollups_and_journal_become_packed_rollups(store: Store) -> No
         for n in range(12)
     ]
     docs = [
-        play_document(new_play_id(), p, counted=n % 5 != 0, batch="old")
+        play_document(str(ObjectId()), p, counted=n % 5 != 0, batch="old")
         for n, p in enumerate(plays)
     ]
     await store["plays"].insert_many(docs[:8])
@@ -48,16 +53,17 @@ async def test_old_rollups_and_journal_become_packed_rollups(store: Store) -> No
         }
     )
 
-    assert await migrate(store.db) == 2
-    assert await current_version(store.db) == 2
+    await store["names"].insert_one({"_id": "u1|t|x", "user_id": "u1", "key": "x"})
+
+
+async def test_the_oldest_database_reaches_the_ledger(store: Store) -> None:
+    await old_database(store)
+    assert await migrate(store.db) == 4
+    assert await current_version(store.db) == 4
     assert await store["rollup_journal"].count_documents({}) == 0
     assert await store["plays"].count_documents({}) == 12
-    assert "user_day" not in await store["rollups"].index_information()
-    assert await store["rollups"].count_documents({"day": {"$exists": True}}) == 0
-    rollups = await store["rollups"].find({}).to_list()
-    stored = [from_document(d) for d in await store["plays"].find({"counted": True}).to_list()]
-    expected = brute_view(stored, ZoneInfo("Asia/Tokyo"))
-    assert expected["plays"] == 9
-    for level in ("d", "m", "y"):
-        assert stored_view(rollups, level) == expected, level
-    assert stored_view(rollups, "e")["plays"] == 12
+    assert "rollups" not in await store.db.list_collection_names()
+    assert "names" not in await store.db.list_collection_names()
+    assert await LedgerBuilds(store).pending() == [("u1", None)]
+    assert "user_track_ended_unique" not in await store["plays"].index_information()
+    assert await migrate(store.db) == 4  # nothing left to do
