@@ -17,11 +17,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import bson
 from bson import Binary, ObjectId
+from bson.codec_options import CodecOptions
 from pymongo.errors import BulkWriteError
 
 from echostats.domain.ledger import Row, ms_of
@@ -65,8 +66,12 @@ def _pack(docs: Sequence[Mapping[str, Any]]) -> Binary:
     return Binary(b"".join(bson.encode(doc) for doc in docs))
 
 
+# As the client decodes (``tz_aware``): a redo must see the same UTC datetimes as the first try.
+_JOURNAL: CodecOptions[Document] = CodecOptions(tz_aware=True, tzinfo=UTC)
+
+
 def _unpack(raw: bytes | None) -> list[Document]:
-    return bson.decode_all(raw) if raw else []
+    return bson.decode_all(raw, _JOURNAL) if raw else []
 
 
 def _row(doc: Mapping[str, Any]) -> Row:
