@@ -36,7 +36,6 @@ from actors.messages import AggregatorMessage, BatchOutcome, PlayBatch
 from echostats.domain.counting import DEFAULT_RULES, CountingRules
 from echostats.domain.import_report import FileReport, ImportReport, record_outcome
 from echostats.errors import EchoStatsError, RateLimited, StoreUnavailable
-from echostats.store.database import is_unavailable
 from echostats.store.import_reports import ImportReports
 from echostats.store.sync_jobs import INTERRUPTED_SENTENCE, JobStatus, SyncJobs
 
@@ -164,9 +163,7 @@ class Importer:
                 try:
                     await self._reports.save(request.job_id, report.to_document())
                     await request.reporter.finished(status, error)
-                except Exception as exc:
-                    if not is_unavailable(exc):
-                        raise
+                except StoreUnavailable:
                     await anyio.sleep(FINISH_RETRY)
                 else:
                     return

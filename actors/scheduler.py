@@ -27,7 +27,8 @@ from actors.job_events import JobReporter, Publish
 from actors.jobs import JobControl
 from actors.syncer import SyncDeps, run_sync
 from echostats.errors import EchoStatsError
-from echostats.store.database import is_unavailable, skipped_while_unavailable
+from echostats.store.boundary import is_unavailable
+from echostats.store.database import skipped_while_unavailable
 from echostats.store.sync_jobs import JobType, SyncJobs
 from echostats.store.users import Users
 

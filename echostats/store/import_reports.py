@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 
 
-class ImportReports:
+class ImportReports(Repository):
     def __init__(self, store: Store) -> None:
         self._c = store["sync_jobs"]
 

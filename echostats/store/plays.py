@@ -27,6 +27,7 @@ from pymongo.errors import BulkWriteError
 
 from echostats.domain.ledger import Row, ms_of
 from echostats.domain.plays import Play, from_document, to_document
+from echostats.store.boundary import Repository
 from echostats.store.collections import Collections
 from echostats.store.duplicates import only_duplicates
 from echostats.store.ledger_cache import Ledger
@@ -118,7 +119,7 @@ class Changes:
         return removed, added
 
 
-class PlayStore:
+class PlayStore(Repository):
     def __init__(self, store: Collections, ledger: Ledger | None = None) -> None:
         self._plays = store["plays"]
         self._journal = store["rollup_journal"]

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pymongo import DESCENDING
 
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 from echostats.store.sync_jobs import SyncJobs
 
@@ -20,7 +21,7 @@ JOB_TYPE: Literal["rollup_build"] = "rollup_build"
 ACTIVE = ["pending", "running"]
 
 
-class RollupBuildJobs:
+class RollupBuildJobs(Repository):
     def __init__(self, store: Store, owner: str = "") -> None:
         self._jobs = store["sync_jobs"]
         self._sync_jobs = SyncJobs(store, owner)

@@ -29,6 +29,7 @@ from typing import Any, Literal, get_args
 
 from pymongo import DESCENDING
 
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 
 JobType = Literal["initial", "periodic", "manual", "import", "rollup_build"]
@@ -62,7 +63,7 @@ def public_job(doc: Mapping[str, Any]) -> Document:
     }
 
 
-class SyncJobs:
+class SyncJobs(Repository):
     def __init__(self, store: Store, owner: str = "") -> None:
         """``owner``: the instance id stamped on the jobs this object creates."""
         self._c = store["sync_jobs"]
