@@ -38,7 +38,7 @@ import anyio
 from actors import topics
 from actors.events import Event
 from echostats.errors import EchoStatsError
-from echostats.store.sync_jobs import JobStatus, JobType, SyncJobs, public_job
+from echostats.store.sync_jobs import JobStatus, JobType, SyncJobs
 
 Publish = Callable[[Event], object]
 StepStatus = Literal["running", "completed", "failed", "skipped"]
@@ -93,10 +93,10 @@ class JobReporter:
         self._publish(Event(self.topic, name, {"job_id": self.job_id, **data}))
 
     async def _announce(self, change: Literal["created", "updated"]) -> dict[str, Any] | None:
-        doc = await self._jobs.get(self.user_id, self.job_id)
-        if doc is None:
+        found = await self._jobs.get(self.user_id, self.job_id)
+        if found is None:
             return None
-        job = public_job(doc)
+        job = found.public()
         self._emit("job", {"change": change, "job": job})
         return job
 
@@ -203,7 +203,7 @@ class JobReporter:
 
     async def finished(self, status: JobStatus, error: str | None = None) -> bool:
         """Close the job (once) and send ``finished``; False when it was already closed."""
-        doc = await self._jobs.finish(
+        closed = await self._jobs.finish(
             self.job_id,
             status,
             self._now(),
@@ -211,9 +211,9 @@ class JobReporter:
             items_processed=self.items_processed,
             items_total=self.items_total,
         )
-        if doc is None:
+        if closed is None:
             return False
-        job = public_job(doc)
+        job = closed.public()
         self._emit("job", {"change": "updated", "job": job})
         self._emit(
             "finished",
