@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from actors import topics
 from actors.hub import Hub
 from actors.import_source import inspect_upload
+from actors.job_events import JobFinished, JobProgress, read_job_event
 from actors.pipeline import start_pipeline
 from echostats.errors import EchoStatsError
 from echostats.settings import Settings
@@ -68,16 +69,17 @@ async def import_paths(
                 ) as bar:
                     task = bar.add_task("importing", total=None)
                     async for event in events:
-                        if event.data.get("job_id") != job_id:
+                        job_event = read_job_event(event)
+                        if job_event is None or job_event.job_id != job_id:
                             continue
-                        if event.name == "progress":
+                        if isinstance(job_event, JobProgress):
                             bar.update(
                                 task,
-                                completed=event.data["items_processed"],
-                                total=event.data["items_total"],
-                                description=str(event.data.get("step") or "importing")[-50:],
+                                completed=job_event.items_processed,
+                                total=job_event.items_total,
+                                description=(job_event.step or "importing")[-50:],
                             )
-                        elif event.name == "finished":
+                        elif isinstance(job_event, JobFinished):
                             break
             job = await SyncJobs(store).get(user, job_id)
     assert job is not None

@@ -19,6 +19,7 @@ from sse_starlette import ServerSentEvent
 from actors import topics
 from actors.events import Event, encode_data
 from actors.facade import Pipeline
+from actors.job_events import JobChanged, JobFinished, event_data, read_job_event
 from echostats.api.auth import CurrentUser
 from echostats.api.import_models import ImportReportOut
 from echostats.api.sse import event_stream_response
@@ -197,21 +198,11 @@ async def stream_jobs(request: Request, user: CurrentUser) -> Response:
 
 
 def _final_frames(closed: SyncJob) -> list[ServerSentEvent]:
-    job = closed.public()
-    finished = {
-        "job_id": job["id"],
-        "status": job["status"],
-        "error_message": job["error_message"],
-        "items_processed": job["items_processed"],
-        "job": job,
-    }
+    """The last two events the job's reporter sent, for a job that finished before the
+    stream was subscribed."""
     return [
-        ServerSentEvent(
-            encode_data({"job_id": job["id"], "change": "updated", "job": job}),
-            event="job",
-            sep="\n",
-        ),
-        ServerSentEvent(encode_data(finished), event="finished", sep="\n"),
+        ServerSentEvent(encode_data(event_data(payload)), event=payload.NAME, sep="\n")
+        for payload in (JobChanged.of(closed, "updated"), JobFinished.of(closed))
     ]
 
 
@@ -225,10 +216,12 @@ async def stream_job(request: Request, user: CurrentUser, job_id: JobId) -> Resp
     await _owned_job(request, user.id, job_id)
 
     def mine(event: Event) -> bool:
-        return event.data.get("job_id") == job_id
+        job_event = read_job_event(event)
+        return job_event is not None and job_event.job_id == job_id
 
     def last(event: Event) -> bool:
-        return mine(event) and event.name == "finished"
+        job_event = read_job_event(event)
+        return isinstance(job_event, JobFinished) and job_event.job_id == job_id
 
     response = event_stream_response(
         request, _pipeline(request), [topics.sync_jobs(user.id)], include=mine, close_after=last
