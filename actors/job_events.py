@@ -10,7 +10,7 @@ so an event never announces something the database does not hold. Events (all ca
 - ``finished`` (``JobFinished``): ``{"job_id", "status", "error_message", "items_processed",
   "job"}``; the last event of a job (the per-job stream closes after it).
 
-Producers build these frozen classes and ``job_event`` turns one into an ``Event``; consumers
+Producers build these frozen classes and ``actors.events.event_of`` makes the ``Event``; consumers
 (the metrics, the per-job stream, ``echostats import``) read one back with ``read_job_event``
 instead of picking the event's data apart by key.
 
@@ -41,7 +41,7 @@ from typing import Any, ClassVar, Literal
 import anyio
 
 from actors import topics
-from actors.events import Event
+from actors.events import Event, event_of
 from echostats.errors import EchoStatsError
 from echostats.store.sync_jobs import JobStatus, JobType, SyncJob, SyncJobs
 
@@ -100,15 +100,6 @@ _KINDS: dict[str, type[JobEvent]] = {
 }
 
 
-def event_data(payload: JobEvent) -> dict[str, Any]:
-    """The event's JSON data: the payload's fields, in order."""
-    return {f.name: getattr(payload, f.name) for f in fields(payload)}
-
-
-def job_event(topic: str, payload: JobEvent) -> Event:
-    return Event(topic, payload.NAME, event_data(payload))
-
-
 def read_job_event(event: Event) -> JobEvent | None:
     """The job event ``event`` carries (one bridged from another replica too); None for any
     other event or one without a job id."""
@@ -164,7 +155,7 @@ class JobReporter:
         return topics.sync_jobs(self.user_id)
 
     def _emit(self, payload: JobEvent) -> None:
-        self._publish(job_event(self.topic, payload))
+        self._publish(event_of(self.topic, payload))
 
     async def _announce(self, change: Literal["created", "updated"]) -> None:
         found = await self._jobs.get(self.user_id, self.job_id)

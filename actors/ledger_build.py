@@ -25,7 +25,7 @@ from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from actors import topics
-from actors.events import Event
+from actors.events import Event, StatsRebuilt, event_of
 from actors.jobs import JobControl
 from echostats.store.database import Store, skipped_while_unavailable
 from echostats.store.ledger_build import build_ledger
@@ -165,13 +165,7 @@ class LedgerBuilder:
             "ledger built",
             extra={"user_id": message.user_id, "job_id": message.job_id, "plays": processed},
         )
-        self._publish(
-            Event(
-                topics.stats(message.user_id),
-                "stats_updated",
-                {"periods": ALL_PERIODS, "rebuilt": True},
-            )
-        )
+        self._publish(event_of(topics.stats(message.user_id), StatsRebuilt(tuple(ALL_PERIODS))))
 
 
 async def run(

@@ -17,9 +17,9 @@ from pydantic import BaseModel
 from sse_starlette import ServerSentEvent
 
 from actors import topics
-from actors.events import Event, encode_data
+from actors.events import Event, encode_data, event_data
 from actors.facade import Pipeline
-from actors.job_events import JobChanged, JobFinished, event_data, read_job_event
+from actors.job_events import JobChanged, JobFinished, read_job_event
 from echostats.api.auth import CurrentUser
 from echostats.api.import_models import ImportReportOut
 from echostats.api.sse import event_stream_response

@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from actors import topics
-from actors.events import Event
+from actors.events import Event, event_of
 from actors.job_events import (
     JobChanged,
     JobFinished,
     JobProgress,
     JobReporter,
-    job_event,
     read_job_event,
 )
 from echostats.store import Store
@@ -60,7 +59,7 @@ def test_other_events_are_not_job_events() -> None:
 
 
 def test_a_finished_event_needs_only_its_job_and_status() -> None:
-    event = job_event("sync-jobs:u1", JobFinished("j1", "failed", "it broke"))
+    event = event_of("sync-jobs:u1", JobFinished("j1", "failed", "it broke"))
     assert event.name == "finished"
     assert json.loads(event.json) == {
         "job_id": "j1",
