@@ -25,7 +25,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from actors import topics
 from actors.asking import Reply
-from actors.events import Event
+from actors.events import Event, PlayRecorded, StatsUpdated, event_of
 from actors.messages import AggregatorMessage, BatchOutcome, DeletePlay, PlayBatch
 from echostats.domain.counting import DEFAULT_RULES, CountingRules, decide
 from echostats.domain.dedup import candidate_range, merge, same_play
@@ -250,30 +250,20 @@ class Aggregator:
     ) -> None:
         for play in new_plays:
             if play.source == "poll":
-                self._publish(
-                    Event(
-                        topics.now_playing(user_id),
-                        "play_recorded",
-                        {
-                            "track_id": play.track_id,
-                            "track_name": play.track_name,
-                            "artists": list(play.artist_names),
-                            "ended_at": play.ended_at,
-                            "ms_played": play.ms_played,
-                            "ms_played_estimated": play.ms_played_estimated,
-                        },
-                    )
+                recorded = PlayRecorded(
+                    play.track_id,
+                    play.track_name,
+                    tuple(play.artist_names),
+                    play.ended_at,
+                    play.ms_played,
+                    play.ms_played_estimated,
                 )
+                self._publish(event_of(topics.now_playing(user_id), recorded))
         if changed:
             today = local_day(self._now(), tz)
             days = sorted({local_day(p.started_at, tz).isoformat() for p in changed})
-            self._publish(
-                Event(
-                    topics.stats(user_id),
-                    "stats_updated",
-                    {"periods": changed_periods(days, today), "days": days},
-                )
-            )
+            periods = tuple(changed_periods(days, today))
+            self._publish(event_of(topics.stats(user_id), StatsUpdated(periods, tuple(days))))
 
 
 async def run(

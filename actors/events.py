@@ -3,6 +3,10 @@
 An ``Event`` is addressed to one topic (``"now-playing:<user_id>"``, ``"sync-jobs:<user_id>"``,
 ``"stats:<user_id>"``); ``name`` becomes the SSE ``event:`` field and ``id`` the SSE ``id:``.
 The broadcaster assigns the id when the event is published, so producers leave it at 0.
+
+Producers build an event from a typed, frozen payload (``event_of``): a dataclass whose
+``NAME`` is the event name and whose fields, in order, are the JSON data. The payloads of the
+stats and now-playing topics are here; the job events' are in ``actors.job_events``.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import functools
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from echostats.domain.timestamps import iso_utc
 
@@ -46,3 +50,61 @@ class Event:
     def json(self) -> str:
         """``data`` encoded once, however many subscribers send it."""
         return encode_data(self.data)
+
+
+# --- typed payloads ------------------------------------------------------------------------------
+
+
+class Payload(Protocol):
+    """A frozen dataclass naming its event."""
+
+    NAME: ClassVar[str]
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+def event_data(payload: Payload) -> dict[str, Any]:
+    """The event's JSON data: the payload's fields, in order."""
+    return {f.name: getattr(payload, f.name) for f in dataclasses.fields(payload)}
+
+
+def event_of(topic: str, payload: Payload) -> Event:
+    return Event(topic, payload.NAME, event_data(payload))
+
+
+@dataclasses.dataclass(frozen=True)
+class PlayRecorded:
+    """``play_recorded`` (now-playing topic): the poller's play was stored."""
+
+    NAME: ClassVar[str] = "play_recorded"
+    track_id: str | None
+    track_name: str
+    artists: tuple[str, ...]
+    ended_at: datetime
+    ms_played: int
+    ms_played_estimated: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class StatsUpdated:
+    """``stats_updated`` (stats topic): plays of these local days changed these periods."""
+
+    NAME: ClassVar[str] = "stats_updated"
+    periods: tuple[str, ...]
+    days: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class StatsRebuilt:
+    """``stats_updated`` after a ledger build: every period may have changed."""
+
+    NAME: ClassVar[str] = "stats_updated"
+    periods: tuple[str, ...]
+    rebuilt: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Idle:
+    """``idle`` (now-playing topic): nothing plays since ``at``."""
+
+    NAME: ClassVar[str] = "idle"
+    at: datetime

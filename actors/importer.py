@@ -36,8 +36,6 @@ from actors.messages import AggregatorMessage, BatchOutcome, PlayBatch
 from echostats.domain.counting import DEFAULT_RULES, CountingRules
 from echostats.domain.import_report import FileReport, ImportReport, record_outcome
 from echostats.errors import EchoStatsError, RateLimited, StoreUnavailable
-from echostats.store.database import is_unavailable
-from echostats.store.import_reports import ImportReports
 from echostats.store.sync_jobs import INTERRUPTED_SENTENCE, JobStatus, SyncJobs
 
 log = logging.getLogger(__name__)
@@ -80,7 +78,6 @@ class Importer:
     def __init__(
         self,
         jobs: SyncJobs,
-        reports: ImportReports,
         publish: Callable[[Event], object],
         now: Callable[[], datetime],
         *,
@@ -91,7 +88,6 @@ class Importer:
         batch_size: int = BATCH_SIZE,
     ) -> None:
         self._jobs = jobs
-        self._reports = reports
         self._publish = publish
         self._now = now
         self._to_aggregator = to_aggregator
@@ -105,7 +101,7 @@ class Importer:
         """Create the pending import job and queue it; returns the job id."""
         reporter = await JobReporter.create(user_id, "import", self._jobs, self._publish, self._now)
         report = ImportReport(dry_run, file_reports(upload))
-        await self._reports.save(reporter.job_id, report.to_document())
+        await self._jobs.save_report(reporter.job_id, report.to_document())
         try:
             self._queue.send_nowait(ImportRequest(reporter, upload, workdir, dry_run))
         except anyio.WouldBlock:
@@ -162,11 +158,9 @@ class Importer:
         with anyio.move_on_after(patience):
             while True:
                 try:
-                    await self._reports.save(request.job_id, report.to_document())
+                    await self._jobs.save_report(request.job_id, report.to_document())
                     await request.reporter.finished(status, error)
-                except Exception as exc:
-                    if not is_unavailable(exc):
-                        raise
+                except StoreUnavailable:
                     await anyio.sleep(FINISH_RETRY)
                 else:
                     return
@@ -190,7 +184,7 @@ class Importer:
             progress.advance(done.batch, total_bytes, file.name)
             await reporter.progress(progress.rows, progress.total, progress.step, force=True)
             if done.batch.file_done:
-                await self._reports.save(request.job_id, report.to_document())
+                await self._jobs.save_report(request.job_id, report.to_document())
                 reporter.steps[-1]["items"] = file.tally.rows
                 await reporter.step_finished(f"read {file.name}", items=file.tally.rows)
 

@@ -3,12 +3,16 @@
 Every change is written to ``sync_jobs`` first and then published on ``topics.sync_jobs(uid)``,
 so an event never announces something the database does not hold. Events (all carry ``job_id``):
 
-- ``job``: ``{"change": "created" | "updated", "job_id", "job": <public job>}``
-- ``progress``: ``{"job_id", "items_processed", "items_total", "step"}``; throttled to one per
-  ``min_interval`` (a 100k-row import must not flood browsers or the database); the last
-  value is always written when a step or the job finishes.
-- ``finished``: ``{"job_id", "status", "error_message", "items_processed", "job"}``; the last
-  event of a job (the per-job stream closes after it).
+- ``job`` (``JobChanged``): ``{"job_id", "change": "created" | "updated", "job": <public job>}``
+- ``progress`` (``JobProgress``): ``{"job_id", "items_processed", "items_total", "step"}``;
+  throttled to one per ``min_interval`` (a 100k-row import must not flood browsers or the
+  database); the last value is always written when a step or the job finishes.
+- ``finished`` (``JobFinished``): ``{"job_id", "status", "error_message", "items_processed",
+  "job"}``; the last event of a job (the per-job stream closes after it).
+
+Producers build these frozen classes and ``actors.events.event_of`` makes the ``Event``; consumers
+(the metrics, the per-job stream, ``echostats import``) read one back with ``read_job_event``
+instead of picking the event's data apart by key.
 
 Use (import, ledger build and sync jobs alike)::
 
@@ -29,20 +33,81 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import anyio
 
 from actors import topics
-from actors.events import Event
+from actors.events import Event, event_of
 from echostats.errors import EchoStatsError
-from echostats.store.sync_jobs import JobStatus, JobType, SyncJobs, public_job
+from echostats.store.sync_jobs import JobStatus, JobType, SyncJob, SyncJobs
 
 Publish = Callable[[Event], object]
 StepStatus = Literal["running", "completed", "failed", "skipped"]
 MIN_PROGRESS_INTERVAL = 0.25  # seconds: at most four progress events per second per job
+
+
+# --- the events, typed -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobChanged:
+    """``job``: the job was created or changed; ``job`` is its public form."""
+
+    NAME: ClassVar[str] = "job"
+    job_id: str
+    change: Literal["created", "updated"]
+    job: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, job: SyncJob, change: Literal["created", "updated"]) -> JobChanged:
+        return cls(job.id, change, job.public())
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """``progress``: a running total of the job's items."""
+
+    NAME: ClassVar[str] = "progress"
+    job_id: str
+    items_processed: int
+    items_total: int | None = None
+    step: str | None = None
+
+
+@dataclass(frozen=True)
+class JobFinished:
+    """``finished``: the job's last event."""
+
+    NAME: ClassVar[str] = "finished"
+    job_id: str
+    status: JobStatus
+    error_message: str | None = None
+    items_processed: int = 0
+    job: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, job: SyncJob) -> JobFinished:
+        return cls(job.id, job.status, job.error_message, job.items_processed, job.public())
+
+
+JobEvent = JobChanged | JobProgress | JobFinished
+_KINDS: dict[str, type[JobEvent]] = {
+    kind.NAME: kind for kind in (JobChanged, JobProgress, JobFinished)
+}
+
+
+def read_job_event(event: Event) -> JobEvent | None:
+    """The job event ``event`` carries (one bridged from another replica too); None for any
+    other event or one without a job id."""
+    kind = _KINDS.get(event.name)
+    if kind is None or not isinstance(event.data.get("job_id"), str):
+        return None
+    known = {f.name for f in fields(kind)}
+    return kind(**{key: value for key, value in event.data.items() if key in known})
 
 
 class JobReporter:
@@ -89,16 +154,13 @@ class JobReporter:
     def topic(self) -> str:
         return topics.sync_jobs(self.user_id)
 
-    def _emit(self, name: str, data: dict[str, Any]) -> None:
-        self._publish(Event(self.topic, name, {"job_id": self.job_id, **data}))
+    def _emit(self, payload: JobEvent) -> None:
+        self._publish(event_of(self.topic, payload))
 
-    async def _announce(self, change: Literal["created", "updated"]) -> dict[str, Any] | None:
-        doc = await self._jobs.get(self.user_id, self.job_id)
-        if doc is None:
-            return None
-        job = public_job(doc)
-        self._emit("job", {"change": change, "job": job})
-        return job
+    async def _announce(self, change: Literal["created", "updated"]) -> None:
+        found = await self._jobs.get(self.user_id, self.job_id)
+        if found is not None:
+            self._emit(JobChanged.of(found, change))
 
     async def started(self) -> bool:
         """pending → running; False when the job was cancelled or closed before it started."""
@@ -128,14 +190,7 @@ class JobReporter:
         self._last_progress = moment
         if persist:
             await self._jobs.progress(self.job_id, self.items_processed, self.items_total)
-        self._emit(
-            "progress",
-            {
-                "items_processed": self.items_processed,
-                "items_total": self.items_total,
-                "step": step,
-            },
-        )
+        self._emit(JobProgress(self.job_id, self.items_processed, self.items_total, step))
 
     async def add_items(self, count: int, step: str | None = None) -> None:
         await self.progress(self.items_processed + count, None, step)
@@ -203,7 +258,7 @@ class JobReporter:
 
     async def finished(self, status: JobStatus, error: str | None = None) -> bool:
         """Close the job (once) and send ``finished``; False when it was already closed."""
-        doc = await self._jobs.finish(
+        closed = await self._jobs.finish(
             self.job_id,
             status,
             self._now(),
@@ -211,17 +266,8 @@ class JobReporter:
             items_processed=self.items_processed,
             items_total=self.items_total,
         )
-        if doc is None:
+        if closed is None:
             return False
-        job = public_job(doc)
-        self._emit("job", {"change": "updated", "job": job})
-        self._emit(
-            "finished",
-            {
-                "status": status,
-                "error_message": error,
-                "items_processed": job["items_processed"],
-                "job": job,
-            },
-        )
+        self._emit(JobChanged.of(closed, "updated"))
+        self._emit(JobFinished.of(closed))
         return True

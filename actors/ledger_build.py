@@ -25,19 +25,22 @@ from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from actors import topics
-from actors.events import Event
+from actors.events import Event, StatsRebuilt, event_of
 from actors.jobs import JobControl
 from echostats.store.database import Store, skipped_while_unavailable
 from echostats.store.ledger_build import build_ledger
 from echostats.store.ledger_builds import LedgerBuilds
 from echostats.store.ledger_cache import Ledger
-from echostats.store.rollup_builds import RollupBuildJobs
+from echostats.store.sync_jobs import JobType, SyncJobs
 from echostats.store.users import Users
 
 log = logging.getLogger(__name__)
 
 QUEUE = 64
 ALL_PERIODS = ["week", "month", "quarter", "year", "all_time"]
+# A build is a job of one step; "rollup_build" is its name in the API contract.
+JOB_TYPE: JobType = "rollup_build"
+STEP = "build_ledger"
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class LedgerBuilder:
     ) -> None:
         self._store = store
         self._ledger = ledger
-        self._jobs = RollupBuildJobs(store, owner)
+        self._jobs = SyncJobs(store, owner)
         self._builds = LedgerBuilds(store)
         self._control = control
         self._publish = publish
@@ -90,12 +93,12 @@ class LedgerBuilder:
         async with self._lock:
             if self.is_building(user_id):
                 return None
-            active = await self._jobs.active(user_id)
+            active = await self._jobs.active(user_id, (JOB_TYPE,))
             if active is not None:
-                await self._jobs.finished(
-                    active, "failed", 0, self._now(), "interrupted: the service restarted"
+                await self._jobs.close_single_step(
+                    active.id, "failed", 0, self._now(), "interrupted: the service restarted"
                 )
-            job_id = await self._jobs.create(user_id, self._now())
+            job_id = await self._jobs.create(user_id, JOB_TYPE, self._now())
             self._queued[job_id] = user_id
             await self._builds.requested(user_id, after)
         return BuildLedger(user_id, job_id, after)
@@ -126,10 +129,12 @@ class LedgerBuilder:
             nonlocal processed
             processed = plays
             await self._builds.built_through(message.user_id, month)
-            await self._jobs.progress(message.job_id, plays)
+            await self._jobs.single_step_progress(message.job_id, plays)
 
         try:
-            await self._jobs.started(message.job_id, None, self._now())
+            await self._jobs.start_single_step(
+                message.job_id, STEP, "reading the stored plays month by month", self._now(), None
+            )
             with self._control.running(message.job_id) as scope:
                 processed = await build_ledger(
                     self._store,
@@ -140,13 +145,17 @@ class LedgerBuilder:
                     progress=progress,
                 )
             if scope.cancelled_caught:
-                await self._jobs.finished(message.job_id, "cancelled", processed, self._now())
+                await self._jobs.close_single_step(
+                    message.job_id, "cancelled", processed, self._now()
+                )
                 return
             with anyio.CancelScope(shield=True):
-                await self._jobs.finished(message.job_id, "completed", processed, self._now())
+                await self._jobs.close_single_step(
+                    message.job_id, "completed", processed, self._now()
+                )
                 await self._builds.done(message.user_id, self._now())
         except Exception as exc:
-            await self._jobs.finished(
+            await self._jobs.close_single_step(
                 message.job_id, "failed", processed, self._now(), f"build failed: {exc}"
             )
             raise
@@ -156,13 +165,7 @@ class LedgerBuilder:
             "ledger built",
             extra={"user_id": message.user_id, "job_id": message.job_id, "plays": processed},
         )
-        self._publish(
-            Event(
-                topics.stats(message.user_id),
-                "stats_updated",
-                {"periods": ALL_PERIODS, "rebuilt": True},
-            )
-        )
+        self._publish(event_of(topics.stats(message.user_id), StatsRebuilt(tuple(ALL_PERIODS))))
 
 
 async def run(

@@ -13,6 +13,7 @@ from typing import Any
 from actors.aggregator import Aggregator, Prepared
 from actors.events import Event
 from actors.facade import Pipeline
+from actors.job_events import JobFinished, JobProgress, read_job_event
 from actors.logger import RecordSink
 from echostats.metrics import Collector, Counter, Family, Metrics, counter, gauge
 
@@ -54,17 +55,15 @@ class ImportRowMeter:
         self._seen: dict[str, int] = {}
 
     def __call__(self, event: Event) -> Event:
-        if event.name in {"progress", "finished"}:
-            job_id = event.data.get("job_id")
-            processed = event.data.get("items_processed")
-            if isinstance(job_id, str) and isinstance(processed, int):
-                seen = self._seen.get(job_id, 0)
-                if processed > seen:
-                    self._rows.inc(processed - seen)
-                if event.name == "finished":
-                    self._seen.pop(job_id, None)
-                else:
-                    self._seen[job_id] = max(seen, processed)
+        job = read_job_event(event)
+        if isinstance(job, JobProgress | JobFinished):
+            seen = self._seen.get(job.job_id, 0)
+            if job.items_processed > seen:
+                self._rows.inc(job.items_processed - seen)
+            if isinstance(job, JobFinished):
+                self._seen.pop(job.job_id, None)
+            else:
+                self._seen[job.job_id] = max(seen, job.items_processed)
         return self._publish(event)
 
 

@@ -26,7 +26,6 @@ from echostats.security.crypto import TokenCipher
 from echostats.spotify import ApiCallRecord
 from echostats.store import Store
 from echostats.store.api_logs import ApiLogs
-from echostats.store.import_reports import ImportReports
 from echostats.store.leases import Leases
 from echostats.store.ledger_cache import Ledger
 from echostats.store.plays import PlayStore
@@ -94,7 +93,6 @@ async def start_pipeline(
     import_send, import_queue = hub.stream(IMPORTS, importer.QUEUE, importer.ImportRequest)
     history_importer = importer.Importer(
         SyncJobs(store, owner),
-        ImportReports(store),
         import_publish,
         now,
         to_aggregator=to_aggregator,

@@ -9,6 +9,7 @@ instance holds the user's lease; a poller that crashes is restarted after a back
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import anyio
@@ -17,7 +18,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from actors.poller import PollerDeps, UserPoller
 from echostats.errors import StoreUnavailable
-from echostats.store.database import is_unavailable
+from echostats.store.boundary import is_unavailable
 from echostats.store.leases import poll_lease
 
 log = logging.getLogger(__name__)
@@ -59,12 +60,12 @@ class PollManager:
                     return
         finally:
             self.running.discard(user_id)
-            with anyio.CancelScope(shield=True), anyio.move_on_after(5):
-                try:
-                    await self._deps.leases.release(poll_lease(user_id))
-                except Exception as exc:
-                    if not is_unavailable(exc):
-                        raise
+            with (
+                anyio.CancelScope(shield=True),
+                anyio.move_on_after(5),
+                contextlib.suppress(StoreUnavailable),
+            ):
+                await self._deps.leases.release(poll_lease(user_id))
 
     def start(self, tg: TaskGroup, user_id: str) -> None:
         if user_id in self.running:

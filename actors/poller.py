@@ -52,7 +52,6 @@ from echostats.errors import (
 from echostats.spotify import SpotifyClient
 from echostats.spotify.models import Track
 from echostats.spotify.player_models import PlaybackState, PlayHistory
-from echostats.store.database import is_unavailable
 from echostats.store.leases import Leases, poll_lease
 from echostats.store.poll_state import Gap, PollState
 from echostats.store.tokens import EncryptedTokenStore
@@ -176,13 +175,6 @@ class UserPoller:
                         "database unavailable; poller pauses",
                         extra={"user_id": self.user_id, "error": type(exc).__name__},
                     )
-                except Exception as exc:
-                    if not is_unavailable(exc):
-                        raise
-                    wait = self._cfg.store_retry
-                    log.warning(
-                        "database unavailable; poller pauses", extra={"user_id": self.user_id}
-                    )
                 await self._wait(wait, key)
         except LeaseLost:
             log.info("another instance polls this user now", extra={"user_id": self.user_id})
@@ -213,12 +205,8 @@ class UserPoller:
 
     async def _stop_for_reauth(self, exc: SpotifyReauthRequired) -> None:
         log.warning("Spotify sign-in rejected; polling stops", extra={"user_id": self.user_id})
-        with anyio.move_on_after(10):
-            try:
-                await self._d.tokens.mark_reauth_required(self.user_id, exc.detail)
-            except Exception as error:
-                if not is_unavailable(error):
-                    raise
+        with anyio.move_on_after(10), contextlib.suppress(StoreUnavailable):
+            await self._d.tokens.mark_reauth_required(self.user_id, exc.detail)
 
     # --- one round -----------------------------------------------------------------------------
 

@@ -36,7 +36,6 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from echostats.domain.listens import play_to_listen
 from echostats.domain.plays import from_document
 from echostats.errors import StoreUnavailable
-from echostats.store.database import is_unavailable
 from echostats.store.leases import Leases
 from echostats.store.relay import Entry, RelayQueue, RelayTargets, Target
 
@@ -263,9 +262,7 @@ async def run(
             while True:
                 try:
                     wait = await sender.round()
-                except Exception as exc:
-                    if not is_unavailable(exc) and not isinstance(exc, StoreUnavailable):
-                        raise
+                except StoreUnavailable:
                     wait = StoreUnavailable.retry_after  # the database is away: soon again
                 with anyio.move_on_after(wait if math.isfinite(wait) else IDLE_WAIT):
                     try:

@@ -27,7 +27,8 @@ from actors.job_events import JobReporter, Publish
 from actors.jobs import JobControl
 from actors.syncer import SyncDeps, run_sync
 from echostats.errors import EchoStatsError
-from echostats.store.database import is_unavailable, skipped_while_unavailable
+from echostats.store.boundary import is_unavailable
+from echostats.store.database import skipped_while_unavailable
 from echostats.store.sync_jobs import JobType, SyncJobs
 from echostats.store.users import Users
 
@@ -105,13 +106,13 @@ class Scheduler:
         if running is not None:
             return SyncTicket("already_running", running)
         active = await self.jobs.active(user_id)
-        if active is not None and active.get("owner") == self.jobs.owner:
+        if active is not None and active.owner == self.jobs.owner:
             # Ours, yet not running here: nothing will ever run it (its creation's answer was
             # lost to a stalled database, or a crash of this actor stopped it). Waiting for it
             # would refuse this user's syncs for as long as the process lives.
-            await self.jobs.fail(str(active["_id"]), ORPHANED, self.now())
+            await self.jobs.fail(active.id, ORPHANED, self.now())
         elif active is not None:  # another replica's job
-            return SyncTicket("already_running", str(active["_id"]))
+            return SyncTicket("already_running", active.id)
         reporter = await JobReporter.create(user_id, job_type, self.jobs, self.publish, self.now)
         self._running[user_id] = reporter.job_id
         tg.start_soon(self._execute, reporter)
@@ -153,7 +154,7 @@ class Scheduler:
             if user_id in self._running:
                 continue
             last = await self.jobs.last_of(user_id)
-            due_at = last["created_at"] + self.interval if last else now
+            due_at = last.created_at + self.interval if last else now
             if due_at <= now:
                 ticket = await self.request(tg, user_id, "periodic")
                 log.info("periodic sync", extra={"user_id": user_id, "status": ticket.status})

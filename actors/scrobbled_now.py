@@ -19,7 +19,7 @@ from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from actors.broadcaster import Broadcaster
-from actors.events import Event
+from actors.events import Idle, event_of
 
 INBOX = "scrobbled_now_playing"
 INBOX_SIZE = 256  # a full inbox drops an expiry: the state then lasts until the next change
@@ -58,4 +58,4 @@ async def run(
                 del pending[topic]
                 state = broadcaster.current_state(topic)
                 if state is not None and state.id == expiry.event_id:
-                    broadcaster.publish(Event(topic, "idle", {"at": now()}))
+                    broadcaster.publish(event_of(topic, Idle(now())))

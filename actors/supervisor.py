@@ -21,7 +21,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from echostats.errors import EchoStatsError
-from echostats.store.database import is_unavailable
+from echostats.store.boundary import is_unavailable
 
 log = logging.getLogger(__name__)
 

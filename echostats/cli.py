@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 import uvicorn
@@ -41,6 +41,7 @@ from echostats.settings import Settings, load_settings
 from echostats.simulator.server import serve as serve_simulator
 from echostats.store import open_store
 from echostats.store.backup import BackupSummary, backup, restore
+from echostats.store.sync_jobs import SyncJob
 from echostats.store.tokens import EncryptedTokenStore
 from echostats.store.users import Users
 
@@ -277,7 +278,7 @@ def _cmd_rotate_key(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     settings = _settings_for(args)
 
-    async def run(active: Settings) -> dict[str, Any]:
+    async def run(active: Settings) -> SyncJob:
         return await import_paths(active, args.paths, args.user, args.dry_run)
 
     try:
@@ -285,7 +286,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     except EchoStatsError as exc:
         raise CommandError(exc.detail, 1) from None
     print(import_summary(job), file=sys.stderr)
-    return 0 if job["status"] == "completed" else 1
+    return 0 if job.status == "completed" else 1
 
 
 async def _sign_in_link(users: Users, settings: Settings, user_id: str) -> str:

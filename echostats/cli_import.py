@@ -11,7 +11,6 @@ import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import anyio
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,11 +18,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from actors import topics
 from actors.hub import Hub
 from actors.import_source import inspect_upload
+from actors.job_events import JobFinished, JobProgress, read_job_event
 from actors.pipeline import start_pipeline
 from echostats.errors import EchoStatsError
 from echostats.settings import Settings
 from echostats.store import open_store
 from echostats.store.ledger_cache import Ledger
+from echostats.store.sync_jobs import SyncJob, SyncJobs
 from echostats.store.users import Users
 
 
@@ -33,8 +34,8 @@ def _now() -> datetime:
 
 async def import_paths(
     settings: Settings, paths: list[Path], user: str | None, dry_run: bool
-) -> dict[str, Any]:
-    """Run one import to its end; returns the finished job document (with its report)."""
+) -> SyncJob:
+    """Run one import to its end; returns the finished job (with its report)."""
     files = [(path.name, path) for path in paths]
     missing = [str(path) for path in paths if not path.is_file()]
     if missing:
@@ -68,28 +69,29 @@ async def import_paths(
                 ) as bar:
                     task = bar.add_task("importing", total=None)
                     async for event in events:
-                        if event.data.get("job_id") != job_id:
+                        job_event = read_job_event(event)
+                        if job_event is None or job_event.job_id != job_id:
                             continue
-                        if event.name == "progress":
+                        if isinstance(job_event, JobProgress):
                             bar.update(
                                 task,
-                                completed=event.data["items_processed"],
-                                total=event.data["items_total"],
-                                description=str(event.data.get("step") or "importing")[-50:],
+                                completed=job_event.items_processed,
+                                total=job_event.items_total,
+                                description=(job_event.step or "importing")[-50:],
                             )
-                        elif event.name == "finished":
+                        elif isinstance(job_event, JobFinished):
                             break
-            job = await store["sync_jobs"].find_one({"_id": job_id})
+            job = await SyncJobs(store).get(user, job_id)
     assert job is not None
     return job
 
 
-def summary(job: dict[str, Any]) -> str:
-    report = job.get("report") or {}
+def summary(job: SyncJob) -> str:
+    report = job.report or {}
     skipped = ", ".join(f"{k} {v}" for k, v in (report.get("skipped") or {}).items() if v)
     not_counted = ", ".join(f"{k} {v}" for k, v in (report.get("not_counted") or {}).items() if v)
     lines = [
-        f"import {job['status']}{' (dry run)' if report.get('dry_run') else ''}: "
+        f"import {job.status}{' (dry run)' if report.get('dry_run') else ''}: "
         f"{report.get('rows', 0):,} rows, {report.get('stored', 0):,} plays stored, "
         f"{report.get('merged', 0):,} merged, {report.get('counted', 0):,} counted",
     ]
@@ -97,6 +99,6 @@ def summary(job: dict[str, Any]) -> str:
         lines.append(f"skipped: {skipped}")
     if not_counted:
         lines.append(f"stored but not counted: {not_counted}")
-    if job.get("error_message"):
-        lines.append(str(job["error_message"]))
+    if job.error_message:
+        lines.append(job.error_message)
     return "\n".join(lines)

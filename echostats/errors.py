@@ -30,10 +30,6 @@ class NotAuthenticated(EchoStatsError):
     status = 401
 
 
-class Forbidden(EchoStatsError):
-    status = 403
-
-
 class NotFound(EchoStatsError):
     status = 404
 

@@ -32,11 +32,12 @@ async def test_cli_import_runs_the_pipeline_in_process(
         update={"mongodb_url": SecretStr(db_server.url), "database_name": store.db.name}
     )
     dry = await import_paths(wired, [archive], None, True)
-    assert dry["status"] == "completed"
+    assert dry.status == "completed"
     assert await store["plays"].count_documents({}) == 0
     job = await import_paths(wired, [archive], user.id, False)
-    assert job["status"] == "completed", job
-    assert job["report"]["counted"] == truth.counted
+    assert job.status == "completed", job
+    assert job.report is not None
+    assert job.report["counted"] == truth.counted
     assert await store["plays"].count_documents({"counted": True}) == truth.counted
     assert "plays stored" in summary(job)
 

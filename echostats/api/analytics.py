@@ -25,7 +25,7 @@ from echostats.domain.ledger import ms_of
 from echostats.domain.ledger_view import EPOCH_DAY, NEVER
 from echostats.domain.periods import ResolvedRange, bucket_label, local_day, trend_buckets
 from echostats.domain.plays import ARTIST_KEY_PREFIX
-from echostats.store.rollup_builds import RollupBuildJobs
+from echostats.store.sync_jobs import SyncJobs
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 TOP_N = 10
@@ -476,12 +476,14 @@ async def rollup_status(request: Request, a: AnalyticsDep) -> RollupStatusOut:
         history = (local_day(last_end, tz) - local_day(first_start, tz)).days + 1
     span = int(counted[-1] - counted[0]) + 1 if len(counted) else 0
     pipeline: Pipeline = request.app.state.pipeline
-    jobs = RollupBuildJobs(request.app.state.store)
+    last_build = await SyncJobs(request.app.state.store).last_completed(
+        a.user.id, ("rollup_build",)
+    )
     return RollupStatusOut(
         rollup_days=len(counted),
         history_days=history,
         is_building=pipeline.ledger_building(a.user.id),
-        last_built_at=await jobs.last_completed_at(a.user.id),
+        last_built_at=last_build.completed_at if last_build else None,
         coverage=round(min(1.0, span / history), 4) if history else 1.0,
     )
 

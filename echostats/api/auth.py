@@ -30,7 +30,6 @@ from echostats.errors import (
 from echostats.security.sessions import InvalidSession, SessionSigner
 from echostats.settings import Settings
 from echostats.spotify import SpotifyClient
-from echostats.store.database import is_unavailable
 from echostats.store.oauth_states import OAuthStates
 from echostats.store.tokens import EncryptedTokenStore
 from echostats.store.users import Profile, User, Users
@@ -197,9 +196,7 @@ async def renew_demo_sign_in(auth: AuthContext) -> None:
         if not await auth.users.all_ids():
             return  # the first start: the person signs in from the dashboard
         user = await demo_sign_in(auth)
-    except Exception as exc:
-        if not isinstance(exc, EchoStatsError) and not is_unavailable(exc):
-            raise
+    except EchoStatsError as exc:  # Spotify refused, or the database is away (StoreUnavailable)
         # The demo still starts; the dashboard's sign-in button mends it.
         log.warning("the demo listener could not be signed in again", extra={"error": str(exc)})
         return

@@ -17,8 +17,9 @@ from pydantic import BaseModel
 from sse_starlette import ServerSentEvent
 
 from actors import topics
-from actors.events import Event, encode_data
+from actors.events import Event, encode_data, event_data
 from actors.facade import Pipeline
+from actors.job_events import JobChanged, JobFinished, read_job_event
 from echostats.api.auth import CurrentUser
 from echostats.api.import_models import ImportReportOut
 from echostats.api.sse import event_stream_response
@@ -26,7 +27,7 @@ from echostats.api.timestamps import Timestamp
 from echostats.errors import Conflict, NotFound
 from echostats.settings import Settings
 from echostats.store.database import Store
-from echostats.store.sync_jobs import FINAL, JobStatus, JobType, SyncJobs, public_job
+from echostats.store.sync_jobs import JobStatus, JobType, SyncJob, SyncJobs
 
 router = APIRouter(prefix="/api/v1/sync-jobs", tags=["sync jobs"])
 streams = APIRouter(prefix="/api/v1", tags=["streams"])
@@ -96,15 +97,15 @@ def _pipeline(request: Request) -> Pipeline:
     return pipeline
 
 
-def _job(doc: dict[str, Any]) -> SyncJobOut:
-    return SyncJobOut.model_validate(public_job(doc))
+def _job(job: SyncJob) -> SyncJobOut:
+    return SyncJobOut.model_validate(job.public())
 
 
-async def _owned_job(request: Request, user_id: str, job_id: str) -> dict[str, Any]:
-    doc = await _jobs(request).get(user_id, job_id)
-    if doc is None:
+async def _owned_job(request: Request, user_id: str, job_id: str) -> SyncJob:
+    job = await _jobs(request).get(user_id, job_id)
+    if job is None:
         raise NotFound(f"You have no sync job with the id {job_id}.")
-    return doc
+    return job
 
 
 @router.get("", response_model=SyncJobPage, summary="Your jobs, newest first")
@@ -118,11 +119,11 @@ async def list_jobs(
     status: JobStatus | None = None,
     job_type: JobType | None = None,
 ) -> SyncJobPage:
-    docs, total = await _jobs(request).page(
+    found, total = await _jobs(request).page(
         user.id, skip=(page - 1) * limit, limit=limit, status=status, job_type=job_type
     )
     return SyncJobPage(
-        items=[_job(d) for d in docs],
+        items=[_job(job) for job in found],
         total=total,
         page=page,
         limit=limit,
@@ -137,7 +138,7 @@ async def job_stats(request: Request, user: CurrentUser) -> SyncStatsOut:
     settings: Settings = request.app.state.settings
     last = await jobs.last_of(user.id)
     # The scheduler starts the next periodic sync one interval after the last sync began.
-    next_at = last["created_at"] + timedelta(seconds=settings.sync_interval) if last else None
+    next_at = last.created_at + timedelta(seconds=settings.sync_interval) if last else None
     return SyncStatsOut(**stats, next_sync_at=next_at)
 
 
@@ -167,12 +168,12 @@ async def get_job(request: Request, user: CurrentUser, job_id: JobId) -> SyncJob
     summary="Cancel a running job",
 )
 async def cancel_job(request: Request, user: CurrentUser, job_id: JobId) -> CancelOut:
-    doc = await _owned_job(request, user.id, job_id)
-    if doc["status"] in FINAL:
-        raise Conflict(f"This job is already {doc['status']}; only a running job can be cancelled.")
+    job = await _owned_job(request, user.id, job_id)
+    if job.final:
+        raise Conflict(f"This job is already {job.status}; only a running job can be cancelled.")
     if _pipeline(request).cancel_job(job_id):
         return CancelOut(status="cancelling", job_id=job_id)
-    if doc["status"] == "pending":
+    if job.status == "pending":
         # Not picked up by any worker yet: closing the document is the whole cancellation.
         jobs = _jobs(request)
         if await jobs.cancel(job_id, request.app.state.auth.now()) is not None:
@@ -196,22 +197,12 @@ async def stream_jobs(request: Request, user: CurrentUser) -> Response:
     return event_stream_response(request, _pipeline(request), [topics.sync_jobs(user.id)])
 
 
-def _final_frames(doc: dict[str, Any]) -> list[ServerSentEvent]:
-    job = public_job(doc)
-    finished = {
-        "job_id": job["id"],
-        "status": job["status"],
-        "error_message": job["error_message"],
-        "items_processed": job["items_processed"],
-        "job": job,
-    }
+def _final_frames(closed: SyncJob) -> list[ServerSentEvent]:
+    """The last two events the job's reporter sent, for a job that finished before the
+    stream was subscribed."""
     return [
-        ServerSentEvent(
-            encode_data({"job_id": job["id"], "change": "updated", "job": job}),
-            event="job",
-            sep="\n",
-        ),
-        ServerSentEvent(encode_data(finished), event="finished", sep="\n"),
+        ServerSentEvent(encode_data(event_data(payload)), event=payload.NAME, sep="\n")
+        for payload in (JobChanged.of(closed, "updated"), JobFinished.of(closed))
     ]
 
 
@@ -225,10 +216,12 @@ async def stream_job(request: Request, user: CurrentUser, job_id: JobId) -> Resp
     await _owned_job(request, user.id, job_id)
 
     def mine(event: Event) -> bool:
-        return event.data.get("job_id") == job_id
+        job_event = read_job_event(event)
+        return job_event is not None and job_event.job_id == job_id
 
     def last(event: Event) -> bool:
-        return mine(event) and event.name == "finished"
+        job_event = read_job_event(event)
+        return isinstance(job_event, JobFinished) and job_event.job_id == job_id
 
     response = event_stream_response(
         request, _pipeline(request), [topics.sync_jobs(user.id)], include=mine, close_after=last
@@ -241,9 +234,9 @@ async def stream_job(request: Request, user: CurrentUser, job_id: JobId) -> Resp
         async for frame in frames:
             yield frame
             if isinstance(frame, ServerSentEvent) and frame.comment == "subscribed":
-                doc = await _jobs(request).get(user.id, job_id)
-                if doc is not None and doc["status"] in FINAL:
-                    for final in _final_frames(doc):
+                job = await _jobs(request).get(user.id, job_id)
+                if job is not None and job.final:
+                    for final in _final_frames(job):
                         yield final
                     await frames.aclose()  # type: ignore[attr-defined]
                     return

@@ -119,7 +119,7 @@ def candidate_range(play: Play) -> tuple[datetime, datetime]:
             lows.append(play.started_at - high)
             highs.append(play.started_at - low + MAX_SPAN)
         else:
-            low, high = _WINDOWS[(stored, play.precision)]
+            low, high = end_window(stored, play.precision)
             lows.append(play.ended_at - high)
             highs.append(play.ended_at - low)
     return min(lows), max(highs)
@@ -141,7 +141,7 @@ def same_play(a: Play, b: Play) -> bool:
         low, high = start_window(a.precision, b.precision)
         gap = b.started_at - a.started_at
     else:
-        low, high = _WINDOWS[(a.precision, b.precision)]
+        low, high = end_window(a.precision, b.precision)
         gap = b.ended_at - a.ended_at
     if not low <= gap <= high:
         return False

@@ -66,10 +66,6 @@ def _tri(value: bool | None) -> int:
     return 0 if value is None else 2 if value else 1
 
 
-def _untri(bits: int) -> bool | None:
-    return None if bits == 0 else bits == 2
-
-
 def flags_of(play: Play, counted: bool) -> int:
     value = (COUNTED if counted else 0) | (ESTIMATED if play.ms_played_estimated else 0)
     value |= VIDEO if play.video else 0

@@ -143,24 +143,6 @@ def album_key(album_id: str | None, album_name: str, artist: str) -> str:
     return f"{NAME_KEY_PREFIX}{normalise_name(artist)}|{normalise_name(album_name)}"
 
 
-def play_artist_keys(play: Play) -> tuple[str, ...]:
-    """One key per credited artist (duplicates removed, order kept)."""
-    ids = play.artist_ids if len(play.artist_ids) == len(play.artist_names) else ()
-    keys: dict[str, None] = {}
-    for index, name in enumerate(play.artist_names):
-        keys[artist_key(ids[index] if ids else None, name)] = None
-    return tuple(keys)
-
-
-def play_album_key(play: Play) -> str | None:
-    if play.album_id:
-        return ALBUM_KEY_PREFIX + play.album_id
-    if not play.album_name:
-        return None
-    artist = play.artist_names[0] if play.artist_names else ""
-    return album_key(None, play.album_name, artist)
-
-
 # --- MongoDB documents -------------------------------------------------------------------------
 
 _FIELD_NAMES: tuple[str, ...] = tuple(field.name for field in fields(Play))

@@ -456,10 +456,6 @@ class _Builder:
         return found
 
 
-def _ms_span(span: timedelta) -> int:
-    return span // MS
-
-
 def _day(when: datetime | None) -> str:
     return when.date().isoformat() if when is not None else "never"
 

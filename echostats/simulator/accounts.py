@@ -23,7 +23,7 @@ from echostats.simulator.tokens import ALL_SCOPES, GrantError
 from echostats.simulator.webapi.common import json_response
 
 if TYPE_CHECKING:
-    from echostats.simulator.core import Simulator
+    from echostats.simulator.core import SimulatorCore
 
 LOOPBACK = ("127.0.0.1", "::1")
 
@@ -61,8 +61,8 @@ def _redirect(redirect_uri: str, params: dict[str, str]) -> Response:
     return RedirectResponse(f"{redirect_uri}{sep}{urlencode(params)}", status_code=302)
 
 
-def _sim(request: Request) -> Simulator:
-    sim: Simulator = request.app.state.sim
+def _sim(request: Request) -> SimulatorCore:
+    sim: SimulatorCore = request.app.state.sim
     return sim
 
 
@@ -74,7 +74,7 @@ class Rejected(Exception):
         self.response = response
 
 
-def _check_request(sim: Simulator, params: dict[str, str]) -> None:
+def _check_request(sim: SimulatorCore, params: dict[str, str]) -> None:
     """Validate an authorization request; errors before a trusted redirect URI are pages."""
     if params.get("client_id") != sim.config.client_id:
         raise Rejected(_page("INVALID_CLIENT: Invalid client"))
@@ -97,7 +97,7 @@ def _check_request(sim: Simulator, params: dict[str, str]) -> None:
         raise Rejected(_page("Unknown simulated user"))
 
 
-def _grant_code(sim: Simulator, params: dict[str, str]) -> Response:
+def _grant_code(sim: SimulatorCore, params: dict[str, str]) -> Response:
     user = params.get("sim_user", sim.consent_user)
     scope = " ".join(dict.fromkeys(params.get("scope", "").split()))
     code = sim.tokens.new_code(
@@ -198,7 +198,7 @@ async def token(request: Request) -> Response:
 
 
 def _code_grant(
-    sim: Simulator, form: dict[str, str], secret: str | None, now_ms: int
+    sim: SimulatorCore, form: dict[str, str], secret: str | None, now_ms: int
 ) -> dict[str, object]:
     verifier = form.get("code_verifier")
     if secret is None and verifier is None:
@@ -209,7 +209,7 @@ def _code_grant(
 
 
 def _refresh_grant(
-    sim: Simulator, form: dict[str, str], secret: str | None, now_ms: int
+    sim: SimulatorCore, form: dict[str, str], secret: str | None, now_ms: int
 ) -> dict[str, object]:
     refresh = form.get("refresh_token")
     if not refresh:

@@ -1,4 +1,5 @@
-"""The ASGI app: routes of both Spotify hosts plus the request pipeline around them.
+"""The ASGI app: routes of both Spotify hosts plus the request pipeline around them, and
+``Simulator``, the simulated Spotify (``core.SimulatorCore``) with its app.
 
 The pipeline is where the simulator behaves like Spotify's edge rather than its services: it
 logs every call, applies injected faults (latency, hangs, 5xx, 429, broken JSON) and the rolling
@@ -6,8 +7,6 @@ rate window / quota, and turns unknown routes into Spotify-style JSON errors.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import anyio
 from starlette.applications import Starlette
@@ -19,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from echostats.simulator import accounts, images, privacy
 from echostats.simulator.calls import Call
+from echostats.simulator.core import SimulatorConfig, SimulatorCore
 from echostats.simulator.faults import API_PREFIX, Verdict
 from echostats.simulator.webapi import (
     catalog,
@@ -31,9 +31,6 @@ from echostats.simulator.webapi import (
 )
 from echostats.simulator.webapi.common import error_response
 
-if TYPE_CHECKING:
-    from echostats.simulator.core import Simulator
-
 SERVER_ERROR_MESSAGES = {
     500: "Server error.",
     502: "Bad gateway.",
@@ -42,7 +39,15 @@ SERVER_ERROR_MESSAGES = {
 }
 
 
-def build_app(sim: Simulator) -> Starlette:
+class Simulator(SimulatorCore):
+    """One simulated Spotify and the ASGI app that serves it (``sim.app``)."""
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        super().__init__(config)
+        self.app: Starlette = build_app(self)
+
+
+def build_app(sim: SimulatorCore) -> Starlette:
     # Order matters where templates overlap: library before the catch-all ``/me/{kind}/contains``.
     routes: list[BaseRoute] = [
         *accounts.ROUTES,
@@ -88,7 +93,7 @@ def _length_required(scope: Scope, path: str) -> bool:
     return b"content-length" not in names and b"transfer-encoding" not in names
 
 
-def _user_of(sim: Simulator, scope: Scope) -> str | None:
+def _user_of(sim: SimulatorCore, scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == b"authorization":
             _, _, token = value.decode("latin-1").partition(" ")
@@ -100,7 +105,7 @@ def _user_of(sim: Simulator, scope: Scope) -> str | None:
 class Pipeline:
     """Pure ASGI middleware (no buffering of bodies, so it also works for a real server)."""
 
-    def __init__(self, app: ASGIApp, sim: Simulator) -> None:
+    def __init__(self, app: ASGIApp, sim: SimulatorCore) -> None:
         self.app = app
         self.sim = sim
 

@@ -49,9 +49,6 @@ class Clock:
             listener(now)
         return now
 
-    def advance_to(self, when: datetime) -> datetime:
-        return self.advance(max(0.0, (when - self.now()).total_seconds()))
-
     def on_advance(self, listener: Callable[[datetime], None]) -> None:
         self._listeners.append(listener)
 

@@ -1,4 +1,9 @@
-"""``Simulator``: one simulated Spotify (accounts + Web API) with its clock, world and controls."""
+"""``SimulatorCore``: one simulated Spotify's state and controls (clock, world, tokens, faults,
+limits, call log), without HTTP.
+
+The HTTP face (``app.py``: routes, request pipeline) sits on this model and ``app.Simulator``
+joins the two; nothing here imports the HTTP side (an import-linter contract).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from starlette.applications import Starlette
-
 from echostats.simulator import names
-from echostats.simulator.app import build_app
 from echostats.simulator.calls import CallLog
 from echostats.simulator.catalog import Catalog, Playlist, PlaylistEntry
 from echostats.simulator.clock import Clock
@@ -82,7 +84,7 @@ class SimulatorConfig:
         return cls(**{**values, **changes})
 
 
-class Simulator:
+class SimulatorCore:
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
         self.clock = Clock(realtime=self.config.realtime, start=self.config.start)
@@ -99,7 +101,6 @@ class Simulator:
         self.consent_user = self.config.default_user
         self.add_user("demo", display_name="Demo Listener", premium=True)
         self.clock.on_advance(self._catch_up)
-        self.app: Starlette = build_app(self)
 
     @property
     def users(self) -> dict[str, SimUser]:

@@ -9,7 +9,7 @@ import anyio
 import uvicorn
 from anyio.abc import TaskStatus
 
-from echostats.simulator.core import Simulator
+from echostats.simulator.app import Simulator
 
 STARTUP_TIMEOUT_S = 10.0
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 from echostats.store.duplicates import insert_once
 
@@ -80,7 +81,7 @@ class ApiLogFilter:
         return query
 
 
-class ApiLogs:
+class ApiLogs(Repository):
     def __init__(self, store: Store) -> None:
         self._c = store["api_logs"]
 

@@ -30,6 +30,7 @@ from pymongo.errors import BulkWriteError
 
 from echostats import __version__
 from echostats.errors import BadRequest, Conflict, StoreError
+from echostats.store.boundary import translating
 from echostats.store.database import Store
 from echostats.store.migrations import MIGRATIONS, current_version
 
@@ -59,11 +60,13 @@ def _line(value: object) -> bytes:
     return (json_util.dumps(value, json_options=_JSON) + "\n").encode()
 
 
+@translating
 async def app_collections(store: Store) -> list[str]:
     names = await store.db.list_collection_names()
     return sorted(name for name in names if not name.startswith("system."))
 
 
+@translating
 async def collections_with_data(store: Store) -> list[str]:
     """Collections that hold at least one document (bookkeeping aside)."""
     found = []
@@ -73,6 +76,7 @@ async def collections_with_data(store: Store) -> list[str]:
     return found
 
 
+@translating
 async def backup(store: Store, path: Path) -> BackupSummary:
     """Write every collection to ``path`` (replaced only once the new backup is complete)."""
     partial = path.with_name(path.name + ".partial")
@@ -212,6 +216,7 @@ async def verify(path: Path) -> BackupSummary:
     return BackupSummary(counts, int(header.get("schema_version", 0)))
 
 
+@translating
 async def restore(store: Store, path: Path, *, force: bool = False) -> BackupSummary:
     """Load a backup into the database; with ``force`` whatever it holds is replaced."""
     summary = await verify(path)

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from echostats.domain.identity import spotify_id_of
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 from echostats.store.ledger_cache import Ledger
 
@@ -20,7 +21,7 @@ KINDS: tuple[Kind, ...] = ("tracks", "artists", "albums")
 Document = dict[str, Any]
 
 
-class Catalog:
+class Catalog(Repository):
     def __init__(self, store: Store) -> None:
         self._store = store
 
@@ -68,7 +69,7 @@ class Catalog:
         return count
 
 
-class RecentPlays:
+class RecentPlays(Repository):
     """The enricher's view of plays: the ids of the user's newest plays (what the dashboard
     shows), as canonical identity knows them — an imported play whose artist is only named
     still leads to that artist's id once any play or sync has linked the name."""

@@ -1,8 +1,8 @@
 """The store: one ``AsyncMongoClient`` (tz-aware) and its database, owned by the app lifespan.
 
 The same code runs on the embedded SecantusDB server and on MongoDB 7/8; only the URL differs.
-PyMongo exceptions are translated here into ``echostats.errors`` so nothing above the store
-imports pymongo.
+PyMongo exceptions are translated into ``echostats.errors`` at the store boundary
+(``boundary.py``), so nothing above the store imports or tells apart pymongo's errors.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ import pymongo
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, PyMongoError
+from pymongo.errors import ExecutionTimeout, OperationFailure, PyMongoError
 
 from echostats.errors import StoreStartError, StoreUnavailable
 from echostats.settings import Settings
+from echostats.store.boundary import is_unavailable
 from echostats.store.embedded import EmbeddedServer, running_embedded_server
 from echostats.store.indexes import INDEXES
 from echostats.store.migrations import migrate
@@ -38,14 +39,6 @@ CONNECT_TIMEOUT_MS = 5_000
 SOCKET_TIMEOUT_MS = 30_000
 # Closing a client waits for its monitors; a broken topology lock must not hold up shutdown.
 CLOSE_TIMEOUT = 5.0
-
-
-def is_unavailable(exc: BaseException) -> bool:
-    """True when ``exc`` means the database cannot be reached (retry later), not a bug; a task
-    group's bundle of errors is, when every one of them is."""
-    if isinstance(exc, BaseExceptionGroup):
-        return all(is_unavailable(e) for e in exc.exceptions)
-    return isinstance(exc, ConnectionFailure | StoreUnavailable)
 
 
 @contextlib.contextmanager

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, ConnectionFailure
+from pymongo.errors import BulkWriteError
 
-from echostats.errors import StoreUnavailable
+from echostats.store.boundary import translating
 
 DUPLICATE_KEY = 11000
 
@@ -19,6 +19,7 @@ def only_duplicates(exc: BulkWriteError) -> bool:
     return all(err.get("code") == DUPLICATE_KEY for err in exc.details.get("writeErrors", []))
 
 
+@translating
 async def insert_once(
     collection: AsyncCollection[dict[str, Any]], docs: Sequence[dict[str, Any]]
 ) -> None:
@@ -31,5 +32,3 @@ async def insert_once(
     except BulkWriteError as exc:
         if not only_duplicates(exc):
             raise
-    except ConnectionFailure:
-        raise StoreUnavailable("the database is unavailable") from None

@@ -15,13 +15,14 @@ from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.errors import OperationFailure, PyMongoError
 
 from echostats.errors import StoreUnavailable
+from echostats.store.boundary import Repository, translated
 from echostats.store.database import Store
 from echostats.store.duplicates import insert_once
 
 Document = dict[str, Any]
 
 
-class EventLog:
+class EventLog(Repository):
     def __init__(self, store: Store) -> None:
         self._c = store["events"]
         self.resume_token: Any = None
@@ -42,12 +43,11 @@ class EventLog:
             {"$match": {"operationType": "insert", "fullDocument.origin": {"$ne": exclude_origin}}}
         ]
         try:
-            stream = await self._c.watch(pipeline, resume_after=self.resume_token)
+            with translated():
+                stream = await self._c.watch(pipeline, resume_after=self.resume_token)
         except OperationFailure:
             self.resume_token = None  # the resume point is gone: start from now, not never
             raise StoreUnavailable("the event stream had to be restarted") from None
-        except PyMongoError:
-            raise StoreUnavailable("the database is unavailable") from None
         try:
             yield self._documents(stream, exclude_origin)
         finally:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from echostats.domain.identity import Kind, Merge
+from echostats.store.boundary import Repository
 from echostats.store.collections import Collections
 from echostats.store.ledger import LedgerStore
 
@@ -34,7 +35,7 @@ def _merge(doc: dict[str, object]) -> Merge:
     return Merge(str(doc["_id"]), Kind(str(doc["kind"])), str(doc["source"]), str(doc["target"]))
 
 
-class IdentityMerges:
+class IdentityMerges(Repository):
     def __init__(self, db: Collections) -> None:
         self._merges = db[COLLECTION]
         self._ledger = LedgerStore(db)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pymongo import ReturnDocument
-from pymongo.errors import ConnectionFailure, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
-from echostats.errors import StoreUnavailable
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 
 
@@ -22,7 +22,7 @@ def poll_lease(user_id: str) -> str:
     return f"poll:{user_id}"
 
 
-class Leases:
+class Leases(Repository):
     def __init__(self, store: Store, owner: str) -> None:
         self._c = store["leases"]
         self.owner = owner
@@ -38,16 +38,11 @@ class Leases:
             )
         except DuplicateKeyError:
             return False
-        except ConnectionFailure:
-            raise StoreUnavailable("the database is unavailable") from None
         return doc is not None and doc.get("owner") == self.owner
 
     async def release(self, key: str) -> None:
         """Give ``key`` up at once (shutdown) so another instance need not wait for expiry."""
-        try:
-            await self._c.delete_one({"_id": key, "owner": self.owner})
-        except ConnectionFailure:
-            raise StoreUnavailable("the database is unavailable") from None
+        await self._c.delete_one({"_id": key, "owner": self.owner})
 
     async def holder(self, key: str) -> str | None:
         doc = await self._c.find_one({"_id": key}, {"owner": 1})

@@ -13,6 +13,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 
 Document = dict[str, Any]
@@ -22,7 +23,7 @@ def _key(user_id: str, spotify_id: str) -> str:
     return f"{user_id}:{spotify_id}"
 
 
-class Playlists:
+class Playlists(Repository):
     def __init__(self, store: Store) -> None:
         self._c = store["playlists"]
 
@@ -81,7 +82,7 @@ class Playlists:
         return await self._c.find_one({"_id": _key(user_id, playlist_id)})
 
 
-class TopItems:
+class TopItems(Repository):
     """One document per user, kind (artists/tracks) and Spotify time range: the latest list."""
 
     def __init__(self, store: Store) -> None:
@@ -113,7 +114,7 @@ class TopItems:
         return await self._c.find_one({"_id": f"{user_id}:{kind}:{time_range}"})
 
 
-class SavedAlbums:
+class SavedAlbums(Repository):
     def __init__(self, store: Store) -> None:
         self._c = store["saved_albums"]
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from echostats.errors import BadRequest
 from echostats.security.crypto import Sealed, TokenCipher
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 
 STATE_TTL = timedelta(minutes=10)
@@ -24,7 +25,7 @@ class PendingSignIn:
     purpose: str
 
 
-class OAuthStates:
+class OAuthStates(Repository):
     def __init__(self, store: Store, cipher: TokenCipher) -> None:
         self._c = store["oauth_states"]
         self._cipher = cipher

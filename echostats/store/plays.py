@@ -17,15 +17,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import bson
 from bson import Binary, ObjectId
+from bson.codec_options import CodecOptions
 from pymongo.errors import BulkWriteError
 
 from echostats.domain.ledger import Row, ms_of
 from echostats.domain.plays import Play, from_document, to_document
+from echostats.store.boundary import Repository
 from echostats.store.collections import Collections
 from echostats.store.duplicates import only_duplicates
 from echostats.store.ledger_cache import Ledger
@@ -65,8 +67,12 @@ def _pack(docs: Sequence[Mapping[str, Any]]) -> Binary:
     return Binary(b"".join(bson.encode(doc) for doc in docs))
 
 
+# As the client decodes (``tz_aware``): a redo must see the same UTC datetimes as the first try.
+_JOURNAL: CodecOptions[Document] = CodecOptions(tz_aware=True, tzinfo=UTC)
+
+
 def _unpack(raw: bytes | None) -> list[Document]:
-    return bson.decode_all(raw) if raw else []
+    return bson.decode_all(raw, _JOURNAL) if raw else []
 
 
 def _row(doc: Mapping[str, Any]) -> Row:
@@ -113,7 +119,7 @@ class Changes:
         return removed, added
 
 
-class PlayStore:
+class PlayStore(Repository):
     def __init__(self, store: Collections, ledger: Ledger | None = None) -> None:
         self._plays = store["plays"]
         self._journal = store["rollup_journal"]

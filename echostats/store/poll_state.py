@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import ConnectionFailure
-
-from echostats.errors import StoreUnavailable
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 
 Document = dict[str, Any]
@@ -28,53 +26,41 @@ class Gap:
     detected_at: datetime
 
 
-class PollState:
+class PollState(Repository):
     def __init__(self, store: Store) -> None:
         self._state = store["poll_state"]
         self._gaps = store["gaps"]
         self._tokens = store["tokens"]
 
     async def cursor(self, user_id: str) -> int | None:
-        try:
-            doc = await self._state.find_one({"_id": user_id}, {"cursor": 1})
-        except ConnectionFailure:
-            raise StoreUnavailable("the database is unavailable") from None
+        doc = await self._state.find_one({"_id": user_id}, {"cursor": 1})
         return None if doc is None else doc.get("cursor")
 
     async def advance(self, user_id: str, cursor: int, now: datetime) -> None:
         """Move the cursor forward (never back: a late writer cannot rewind it)."""
-        try:
-            await self._state.update_one(
-                {"_id": user_id},
-                {"$max": {"cursor": cursor}, "$set": {"updated_at": now}},
-                upsert=True,
-            )
-        except ConnectionFailure:
-            raise StoreUnavailable("the database is unavailable") from None
+        await self._state.update_one(
+            {"_id": user_id},
+            {"$max": {"cursor": cursor}, "$set": {"updated_at": now}},
+            upsert=True,
+        )
 
     async def record_gap(self, gap: Gap) -> None:
         """Idempotent: the same gap found again (a retry after a crash) is stored once."""
         start_ms = int(gap.start.timestamp() * 1000)
-        try:
-            await self._gaps.update_one(
-                {"_id": f"{gap.user_id}:{start_ms}"},
-                {
-                    "$setOnInsert": {
-                        "user_id": gap.user_id,
-                        "from": gap.start,
-                        "to": gap.end,
-                        "detected_at": gap.detected_at,
-                    }
-                },
-                upsert=True,
-            )
-        except ConnectionFailure:
-            raise StoreUnavailable("the database is unavailable") from None
+        await self._gaps.update_one(
+            {"_id": f"{gap.user_id}:{start_ms}"},
+            {
+                "$setOnInsert": {
+                    "user_id": gap.user_id,
+                    "from": gap.start,
+                    "to": gap.end,
+                    "detected_at": gap.detected_at,
+                }
+            },
+            upsert=True,
+        )
 
     async def pollable_users(self) -> list[str]:
         """Users with stored tokens that Spotify has not rejected."""
-        try:
-            docs = await self._tokens.find({"reauth_required": {"$ne": True}}, {"_id": 1}).to_list()
-        except ConnectionFailure:
-            raise StoreUnavailable("the database is unavailable") from None
+        docs = await self._tokens.find({"reauth_required": {"$ne": True}}, {"_id": 1}).to_list()
         return sorted(str(d["_id"]) for d in docs)

@@ -22,6 +22,7 @@ from bson import ObjectId
 from pymongo import UpdateOne
 
 from echostats.security.crypto import DecryptionError, Sealed, TokenCipher
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 from echostats.store.duplicates import insert_once
 
@@ -69,7 +70,7 @@ class Entry:
         )
 
 
-class RelayTargets:
+class RelayTargets(Repository):
     def __init__(self, store: Store, cipher: TokenCipher) -> None:
         self._c = store["relay_targets"]
         self._cipher = cipher
@@ -102,7 +103,7 @@ class RelayTargets:
         return (await self._c.delete_one({"_id": user_id})).deleted_count == 1
 
 
-class RelayQueue:
+class RelayQueue(Repository):
     def __init__(self, store: Store) -> None:
         self._queue = store["relay_queue"]
         self._plays = store["plays"]

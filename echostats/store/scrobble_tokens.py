@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from echostats.security.api_tokens import digest, new_secret
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 
 MAX_TOKENS_PER_USER = 50
@@ -30,7 +31,7 @@ class ScrobbleToken:
         return cls(doc["_id"], doc["user_id"], doc["name"], doc["created_at"])
 
 
-class ScrobbleTokens:
+class ScrobbleTokens(Repository):
     def __init__(self, store: Store) -> None:
         self._c = store["scrobble_tokens"]
 

@@ -10,10 +10,12 @@ One document per job in ``sync_jobs`` (TTL 90 days on ``created_at``)::
      steps: [{action, status: running|completed|failed|skipped, detail, items, error,
               started_at, completed_at}]}
 
-Writers go through ``actors.job_events.JobReporter`` (which also publishes the events); the API
-reads through ``get``/``page``/``stats`` and shapes documents with ``public_job``. The whole
-``steps`` array is written each time a step changes (a job has a handful of steps): that needs
-no positional update operators, which keeps the code on the portable subset.
+This module is the only writer of ``sync_jobs`` (an import's ``report`` and a ledger build's
+single step included), and every read returns a frozen ``SyncJob``, never the raw document.
+Actors write through ``actors.job_events.JobReporter`` (which also publishes the events) or,
+for ledger builds, ``start_single_step``/``single_step_progress``/``close_single_step``; the
+API reads through ``get``/``page``/``stats`` and shows ``SyncJob.public()``. The whole ``steps``
+array is written each time a step changes (a job has a handful of steps).
 
 Replicas may share the database, so a job is abandoned only when its ``owner`` (the instance that
 created it) stopped renewing its ``heartbeat_at``: another replica starting up must not fail jobs
@@ -24,11 +26,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 from pymongo import DESCENDING
 
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 
 JobType = Literal["initial", "periodic", "manual", "import", "rollup_build"]
@@ -45,24 +50,94 @@ INTERRUPTED_SENTENCE = (
 Document = dict[str, Any]
 
 
-def public_job(doc: Mapping[str, Any]) -> Document:
-    """A job as the API and the events show it (``id`` instead of ``_id``, no user id)."""
-    return {
-        "id": doc["_id"],
-        "job_type": doc["job_type"],
-        "status": doc["status"],
-        "items_processed": doc.get("items_processed", 0),
-        "items_total": doc.get("items_total"),
-        "error_message": doc.get("error_message"),
-        "started_at": doc.get("started_at"),
-        "completed_at": doc.get("completed_at"),
-        "created_at": doc["created_at"],
-        "steps": [dict(step) for step in doc.get("steps", [])],
-        "report": doc.get("report"),  # imports only: rows, stored, skips per reason, per file
-    }
+@dataclass(frozen=True)
+class JobStep:
+    action: str
+    status: str  # running | completed | failed | skipped
+    detail: str | None = None
+    items: int = 0
+    error: str | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> JobStep:
+        return cls(
+            action=str(doc["action"]),
+            status=str(doc["status"]),
+            detail=doc.get("detail"),
+            items=int(doc.get("items") or 0),
+            error=doc.get("error"),
+            started_at=doc.get("started_at"),
+            completed_at=doc.get("completed_at"),
+        )
 
 
-class SyncJobs:
+@dataclass(frozen=True)
+class SyncJob:
+    """One stored job, as every reader of ``sync_jobs`` gets it."""
+
+    id: str
+    user_id: str
+    job_type: JobType
+    status: JobStatus
+    created_at: datetime
+    items_processed: int = 0
+    items_total: int | None = None
+    error_message: str | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    owner: str = ""
+    heartbeat_at: datetime | None = None
+    steps: tuple[JobStep, ...] = ()
+    report: Mapping[str, Any] | None = None  # imports only: rows, stored, skips per reason
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> SyncJob:
+        report = doc.get("report")
+        return cls(
+            id=str(doc["_id"]),
+            user_id=str(doc["user_id"]),
+            job_type=doc["job_type"],
+            status=doc["status"],
+            created_at=doc["created_at"],
+            items_processed=int(doc.get("items_processed") or 0),
+            items_total=doc.get("items_total"),
+            error_message=doc.get("error_message"),
+            started_at=doc.get("started_at"),
+            completed_at=doc.get("completed_at"),
+            owner=str(doc.get("owner") or ""),
+            heartbeat_at=doc.get("heartbeat_at"),
+            steps=tuple(JobStep.from_document(step) for step in doc.get("steps") or ()),
+            report=MappingProxyType(report) if report is not None else None,
+        )
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+    def public(self) -> Document:
+        """The job as the API and the events show it (``id``, no user id or owner)."""
+        return {
+            "id": self.id,
+            "job_type": self.job_type,
+            "status": self.status,
+            "items_processed": self.items_processed,
+            "items_total": self.items_total,
+            "error_message": self.error_message,
+            "started_at": self.started_at,
+            "completed_at": self.completed_at,
+            "created_at": self.created_at,
+            "steps": [asdict(step) for step in self.steps],
+            "report": dict(self.report) if self.report is not None else None,
+        }
+
+
+def _job(doc: Mapping[str, Any] | None) -> SyncJob | None:
+    return SyncJob.from_document(doc) if doc is not None else None
+
+
+class SyncJobs(Repository):
     def __init__(self, store: Store, owner: str = "") -> None:
         """``owner``: the instance id stamped on the jobs this object creates."""
         self._c = store["sync_jobs"]
@@ -92,12 +167,14 @@ class SyncJobs:
         await self._c.insert_one(doc)
         return job_id
 
-    async def start(self, job_id: str, now: datetime) -> Document | None:
+    async def start(self, job_id: str, now: datetime) -> SyncJob | None:
         """pending → running; None when the job is not pending (cancelled meanwhile)."""
-        return await self._c.find_one_and_update(
-            {"_id": job_id, "status": "pending"},
-            {"$set": {"status": "running", "started_at": now}},
-            return_document=True,
+        return _job(
+            await self._c.find_one_and_update(
+                {"_id": job_id, "status": "pending"},
+                {"$set": {"status": "running", "started_at": now}},
+                return_document=True,
+            )
         )
 
     async def set_steps(self, job_id: str, steps: Sequence[Mapping[str, Any]]) -> None:
@@ -118,7 +195,7 @@ class SyncJobs:
         error_message: str | None = None,
         items_processed: int | None = None,
         items_total: int | None = None,
-    ) -> Document | None:
+    ) -> SyncJob | None:
         """Close an active job; None when it was already final (a job finishes once)."""
         if status not in FINAL:
             raise ValueError(f"{status!r} is not a final status")
@@ -127,19 +204,75 @@ class SyncJobs:
             fields["items_processed"] = items_processed
         if items_total is not None:
             fields["items_total"] = items_total
-        return await self._c.find_one_and_update(
-            {"_id": job_id, "status": {"$in": list(ACTIVE)}},
-            {"$set": fields},
-            return_document=True,
+        return _job(
+            await self._c.find_one_and_update(
+                {"_id": job_id, "status": {"$in": list(ACTIVE)}},
+                {"$set": fields},
+                return_document=True,
+            )
         )
 
-    async def cancel(self, job_id: str, now: datetime) -> Document | None:
+    async def cancel(self, job_id: str, now: datetime) -> SyncJob | None:
         return await self.finish(
             job_id, "cancelled", now, error_message="The job was cancelled on request."
         )
 
-    async def fail(self, job_id: str, sentence: str, now: datetime) -> Document | None:
+    async def fail(self, job_id: str, sentence: str, now: datetime) -> SyncJob | None:
         return await self.finish(job_id, "failed", now, error_message=sentence)
+
+    async def save_report(self, job_id: str, report: Mapping[str, Any]) -> None:
+        """An import's report (per file and in total: rows read, plays stored, skips per
+        reason), replaced whole each time."""
+        await self._c.update_one({"_id": job_id}, {"$set": {"report": dict(report)}})
+
+    # A ledger build is a job of one step, written without a JobReporter (it sends no job
+    # events): running with its step, progress in the job and the step, then closed.
+
+    async def start_single_step(
+        self, job_id: str, action: str, detail: str, now: datetime, items_total: int | None
+    ) -> None:
+        step = JobStep(action, "running", detail, 0, None, now, None)
+        await self._c.update_one(
+            {"_id": job_id},
+            {
+                "$set": {
+                    "status": "running",
+                    "started_at": now,
+                    "items_total": items_total,
+                    "steps": [asdict(step)],
+                }
+            },
+        )
+
+    async def single_step_progress(self, job_id: str, items_processed: int) -> None:
+        await self._c.update_one(
+            {"_id": job_id},
+            {"$set": {"items_processed": items_processed, "steps.0.items": items_processed}},
+        )
+
+    async def close_single_step(
+        self,
+        job_id: str,
+        status: JobStatus,
+        items_processed: int,
+        now: datetime,
+        error: str | None = None,
+    ) -> None:
+        await self._c.update_one(
+            {"_id": job_id},
+            {
+                "$set": {
+                    "status": status,
+                    "items_processed": items_processed,
+                    "error_message": error,
+                    "completed_at": now,
+                    "steps.0.status": status,
+                    "steps.0.items": items_processed,
+                    "steps.0.error": error,
+                    "steps.0.completed_at": now,
+                }
+            },
+        )
 
     async def beat(self, now: datetime) -> None:
         """This owner is alive: renew the heartbeat of its pending and running jobs."""
@@ -175,21 +308,23 @@ class SyncJobs:
 
     # --- reading -------------------------------------------------------------------------------
 
-    async def get(self, user_id: str, job_id: str) -> Document | None:
+    async def get(self, user_id: str, job_id: str) -> SyncJob | None:
         """The user's job; another user's job is as absent as a missing one."""
-        return await self._c.find_one({"_id": job_id, "user_id": user_id})
+        return _job(await self._c.find_one({"_id": job_id, "user_id": user_id}))
 
     async def active(
         self, user_id: str, job_types: Sequence[JobType] = SYNC_TYPES
-    ) -> Document | None:
+    ) -> SyncJob | None:
         """The newest pending or running job of these types, if any."""
-        return await self._c.find_one(
-            {
-                "user_id": user_id,
-                "status": {"$in": list(ACTIVE)},
-                "job_type": {"$in": list(job_types)},
-            },
-            sort=[("created_at", DESCENDING)],
+        return _job(
+            await self._c.find_one(
+                {
+                    "user_id": user_id,
+                    "status": {"$in": list(ACTIVE)},
+                    "job_type": {"$in": list(job_types)},
+                },
+                sort=[("created_at", DESCENDING)],
+            )
         )
 
     async def page(
@@ -200,7 +335,7 @@ class SyncJobs:
         limit: int,
         status: JobStatus | None = None,
         job_type: JobType | None = None,
-    ) -> tuple[list[Document], int]:
+    ) -> tuple[list[SyncJob], int]:
         """Newest first. The user_created index serves the filter prefix and the sort; a user
         has at most a few thousand jobs (TTL), so status/type are filtered from that range."""
         query: Document = {"user_id": user_id}
@@ -210,14 +345,28 @@ class SyncJobs:
             query["job_type"] = job_type
         total = await self._c.count_documents(query)
         cursor = self._c.find(query).sort("created_at", DESCENDING).skip(skip).limit(limit)
-        return await cursor.to_list(), total
+        return [SyncJob.from_document(doc) for doc in await cursor.to_list()], total
 
     async def last_of(
         self, user_id: str, job_types: Sequence[JobType] = SYNC_TYPES
-    ) -> Document | None:
-        return await self._c.find_one(
-            {"user_id": user_id, "job_type": {"$in": list(job_types)}},
-            sort=[("created_at", DESCENDING)],
+    ) -> SyncJob | None:
+        """The newest job of these types, whatever its status."""
+        return _job(
+            await self._c.find_one(
+                {"user_id": user_id, "job_type": {"$in": list(job_types)}},
+                sort=[("created_at", DESCENDING)],
+            )
+        )
+
+    async def last_completed(
+        self, user_id: str, job_types: Sequence[JobType] = SYNC_TYPES
+    ) -> SyncJob | None:
+        """The newest completed job of these types."""
+        return _job(
+            await self._c.find_one(
+                {"user_id": user_id, "job_type": {"$in": list(job_types)}, "status": "completed"},
+                sort=[("created_at", DESCENDING)],
+            )
         )
 
     async def stats(self, user_id: str) -> Document:
@@ -235,15 +384,12 @@ class SyncJobs:
             ]
         )
         by_status = {row["_id"]: row async for row in rows}
-        last = await self._c.find_one(
-            {"user_id": user_id, "status": "completed", "job_type": {"$in": list(SYNC_TYPES)}},
-            sort=[("created_at", DESCENDING)],
-        )
+        last = await self.last_completed(user_id)
         return {
             "total_jobs": sum(int(row["count"]) for row in by_status.values()),
             "completed": int(by_status.get("completed", {}).get("count", 0)),
             "failed": int(by_status.get("failed", {}).get("count", 0)),
             "running": sum(int(by_status.get(s, {}).get("count", 0)) for s in ACTIVE),
             "total_items_synced": int(by_status.get("completed", {}).get("items", 0)),
-            "last_sync_at": last.get("completed_at") if last else None,
+            "last_sync_at": last.completed_at if last else None,
         }

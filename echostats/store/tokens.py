@@ -13,6 +13,7 @@ from typing import Any
 
 from echostats.domain.tokens import TokenSet
 from echostats.security.crypto import DecryptionError, Sealed, TokenCipher
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 
 Document = dict[str, Any]
@@ -37,7 +38,7 @@ class TokenReport:
     reason: str | None
 
 
-class EncryptedTokenStore:
+class EncryptedTokenStore(Repository):
     def __init__(self, store: Store, cipher: TokenCipher) -> None:
         self._c = store["tokens"]
         self._cipher = cipher

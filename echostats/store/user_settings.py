@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from echostats.store.boundary import translating
 from echostats.store.database import Store
 
 
+@translating
 async def set_time_zone(store: Store, user_id: str, zone: str) -> None:
     """Save an already validated IANA zone name."""
     await store["users"].update_one({"_id": user_id}, {"$set": {"time_zone": zone}})

@@ -20,6 +20,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from echostats.security.api_tokens import digest, new_secret
+from echostats.store.boundary import Repository
 from echostats.store.database import Store
 
 Document = dict[str, Any]
@@ -61,7 +62,7 @@ class Profile:
     product: str | None
 
 
-class Users:
+class Users(Repository):
     def __init__(self, store: Store) -> None:
         self._c = store["users"]
 

@@ -271,6 +271,26 @@ async def test_interrupted_batch_is_redone_exactly_once(
     assert (await brute_force(store, user_id)).plays == 10
 
 
+async def test_interrupted_deletion_is_redone(
+    aggregator: Aggregator, store: Store, user_id: str, events: Recorder
+) -> None:
+    """A deletion journalled and then interrupted (the database stopped answering) is redone
+    from the stored entry, whose datetimes must come back as the client's: UTC-aware."""
+    await aggregator.ingest(
+        PlayBatch(
+            user_id, (play("a", T0, user=user_id), play("b", T0 + timedelta(hours=1), user=user_id))
+        )
+    )
+    doc = await store["plays"].find_one({"track_id": "a"})
+    assert doc is not None
+    plays = PlayStore(store)
+    await plays.journal(Changes(deletions=[doc]).entry("d1", user_id, now=T0))
+    restarted = Aggregator(plays, Users(store), events, now=lambda: T0)
+    assert await restarted.recover() == 1
+    assert await store["plays"].count_documents({"user_id": user_id}) == 1
+    assert (await brute_force(store, user_id)).plays == 1
+
+
 async def test_random_histories_match_brute_force(
     aggregator: Aggregator, store: Store, user_id: str
 ) -> None:

@@ -6,7 +6,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from actors.events import Event, encode_data
+from actors.events import (
+    Event,
+    Idle,
+    PlayRecorded,
+    StatsRebuilt,
+    StatsUpdated,
+    encode_data,
+    event_of,
+)
 
 
 class Step(enum.Enum):
@@ -43,3 +51,26 @@ def test_event_json_is_the_encoded_data() -> None:
     event = Event("stats:u1", "stats_updated", {"at": datetime(2026, 1, 1, tzinfo=UTC)})
     assert event.json == '{"at":"2026-01-01T00:00:00.000Z"}'
     assert event.id == 0
+
+
+def test_typed_payloads_make_the_events_browsers_know() -> None:
+    """Field for field the JSON the dashboard reads (it predates the typed payloads)."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    updated = event_of("stats:u1", StatsUpdated(("day", "week"), ("2026-01-01",)))
+    assert (updated.topic, updated.name) == ("stats:u1", "stats_updated")
+    assert updated.json == '{"periods":["day","week"],"days":["2026-01-01"]}'
+    rebuilt = event_of("stats:u1", StatsRebuilt(("week", "all_time")))
+    assert rebuilt.name == "stats_updated"
+    assert rebuilt.json == '{"periods":["week","all_time"],"rebuilt":true}'
+    recorded = event_of("now-playing:u1", PlayRecorded("t1", "Song", ("A", "B"), at, 1000, False))
+    assert recorded.name == "play_recorded"
+    assert json.loads(recorded.json) == {
+        "track_id": "t1",
+        "track_name": "Song",
+        "artists": ["A", "B"],
+        "ended_at": "2026-01-01T00:00:00.000Z",
+        "ms_played": 1000,
+        "ms_played_estimated": False,
+    }
+    idle = event_of("now-playing:u1", Idle(at))
+    assert (idle.name, idle.json) == ("idle", '{"at":"2026-01-01T00:00:00.000Z"}')

@@ -252,14 +252,14 @@ async def test_jobs_left_running_by_a_crash_fail_at_startup(
     )
     async with signin_world(settings, store):
         for job_id in (running, pending):
-            doc = await jobs.get("u1", job_id)
-            assert doc is not None
-            assert doc["status"] == "failed"
-            assert doc["error_message"] == INTERRUPTED_SENTENCE
-            assert doc["completed_at"] is not None
+            job = await jobs.get("u1", job_id)
+            assert job is not None
+            assert job.status == "failed"
+            assert job.error_message == INTERRUPTED_SENTENCE
+            assert job.completed_at is not None
         finished = await jobs.get("u1", done)
         assert finished is not None
-        assert finished["status"] == "completed"
+        assert finished.status == "completed"
         alive = await jobs.get("u1", elsewhere)
         assert alive is not None
-        assert alive["status"] == "running"
+        assert alive.status == "running"

@@ -14,8 +14,6 @@ from echostats.domain.plays import (
     from_document,
     name_key,
     normalise_name,
-    play_album_key,
-    play_artist_keys,
     to_document,
     track_key,
 )
@@ -57,19 +55,6 @@ def test_keys() -> None:
     assert artist_key(None, "Björk") == "name:bjork"
     assert album_key(None, "Greatest Hits", "Queen") == "name:queen|greatest hits"
     assert album_key("al1", "Greatest Hits", "Queen") == "spotify:album:al1"
-
-
-def test_play_artist_keys_use_ids_only_when_parallel() -> None:
-    play = make_play(artist_names=("A", "B", "A"), artist_ids=("ia", "ib", "ia"))
-    assert play_artist_keys(play) == ("spotify:artist:ia", "spotify:artist:ib")
-    mismatched = make_play(artist_names=("A", "B"), artist_ids=("ia",))
-    assert play_artist_keys(mismatched) == ("name:a", "name:b")
-
-
-def test_play_album_key() -> None:
-    assert play_album_key(make_play(album_id="x")) == "spotify:album:x"
-    assert play_album_key(make_play(album_name=None)) is None
-    assert play_album_key(make_play()) == "name:rick astley|whenever you need somebody"
 
 
 def test_name_key_property_ignores_track_id() -> None:

@@ -16,7 +16,7 @@ import pytest
 from actors.importer import BatchUnanswered
 from bench.export_generator import write_export
 from echostats.settings import Settings
-from echostats.store.database import is_unavailable
+from echostats.store.boundary import is_unavailable
 from echostats.store.embedded import running_embedded_server
 from tests.api.test_history_import import (
     _files,

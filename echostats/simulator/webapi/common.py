@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from echostats.simulator.shapes import Shapes
 
 if TYPE_CHECKING:
-    from echostats.simulator.core import Simulator
+    from echostats.simulator.core import SimulatorCore
     from echostats.simulator.world import SimUser
 
 NOT_REGISTERED = "User not registered in the Developer Dashboard"
@@ -74,7 +74,7 @@ def error_response(
 @dataclass
 class Ctx:
     request: Request
-    sim: Simulator
+    sim: SimulatorCore
     account: SimUser | None  # None for an app token (client credentials)
     now_ms: int
     shapes: Shapes
@@ -131,7 +131,7 @@ class Ctx:
 Handler = Callable[[Ctx], Awaitable[Response]]
 
 
-def api_base(request: Request, sim: Simulator) -> str:
+def api_base(request: Request, sim: SimulatorCore) -> str:
     configured = sim.config.api_base_url
     return configured.rstrip("/") if configured else f"{str(request.base_url).rstrip('/')}/v1"
 
@@ -146,7 +146,7 @@ def endpoint(
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
-            sim: Simulator = request.app.state.sim
+            sim: SimulatorCore = request.app.state.sim
             now_ms = sim.sync()
             try:
                 user, granted = authenticate(request, sim, now_ms, app_token=app_token)
@@ -165,7 +165,7 @@ def endpoint(
 
 
 def authenticate(
-    request: Request, sim: Simulator, now_ms: int, *, app_token: bool = False
+    request: Request, sim: SimulatorCore, now_ms: int, *, app_token: bool = False
 ) -> tuple[SimUser | Response | None, frozenset[str]]:
     header = request.headers.get("authorization")
     if header is None:
