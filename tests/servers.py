@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import anyio
 import uvicorn
@@ -36,3 +37,30 @@ async def running_uvicorn(
             yield f"http://127.0.0.1:{port}"
         finally:
             server.should_exit = True
+
+
+ABANDON_AFTER = 10.0
+
+
+def run_in_own_event_loop(main: Callable[[], Awaitable[None]]) -> None:
+    """Run ``main`` in a fresh event loop on the calling (worker) thread.
+
+    For tests that cancel actors inside PyMongo's server selection on an unreachable server: on
+    Python 3.11 that can leave the client's topology lock held, and its tasks then never end,
+    not even when cancelled. In the session's own loop they would hang the test runner's close
+    at the end of the session; here they are abandoned with this loop.
+    """
+
+    async def run() -> None:
+        await main()
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(run())
+    finally:
+        left = asyncio.all_tasks(loop)
+        for task in left:
+            task.cancel()
+        if left:
+            loop.run_until_complete(asyncio.wait(left, timeout=ABANDON_AFTER))
+        loop.close()

@@ -17,7 +17,7 @@ from echostats.settings import Settings
 from echostats.store import Store
 from echostats.store.database import close_client, make_client
 from echostats.store.embedded import EmbeddedServer
-from tests.servers import running_uvicorn
+from tests.servers import run_in_own_event_loop, running_uvicorn
 
 pytestmark = pytest.mark.anyio
 
@@ -156,6 +156,11 @@ async def test_start_up_on_an_unreachable_database_finishes_and_says_not_ready(
     # The scheduler's scan for due syncs and the enricher's rounds say so and try again later;
     # neither crashes (and restarts) over it.
     caplog.set_level(logging.WARNING)
+    # Run in an event loop of its own: see ``run_in_own_event_loop``.
+    await anyio.to_thread.run_sync(run_in_own_event_loop, lambda: _unreachable(settings, caplog))
+
+
+async def _unreachable(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     client = make_client("mongodb://127.0.0.1:9/?directConnection=true")
     app = create_app(settings, store=Store(client=client, db=client["unreachable"]))
     waiting = {
