@@ -51,6 +51,9 @@ DUE_PER_ROUND = 1_000
 IDLE_WAIT = 30.0  # longest sleep without a nudge (due entries of another replica, clocks)
 PAUSED_RECHECK = timedelta(hours=1)  # a paused user's entries are looked at again after this
 MISSING_GRACE = timedelta(minutes=10)  # a queued play not stored by then never will be
+# Plays are queued (and the sender nudged) just before their batch is written, so a round can
+# find one not stored yet: look again in a moment, not a minute later.
+MISSING_RETRY = timedelta(seconds=2)
 REQUEST_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 
 
@@ -204,7 +207,7 @@ class RelaySender:
             await self.queue.finish(gone, "dropped", "The play was deleted before it was sent.")
             young = [e.play_id for e in missing if e.queued_at > now - MISSING_GRACE]
             await self.queue.retry_later(
-                dict.fromkeys(young, now + timedelta(minutes=1)),
+                dict.fromkeys(young, now + MISSING_RETRY),
                 "Waiting for the play to be stored.",
                 count_attempt=False,
             )
