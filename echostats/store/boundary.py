@@ -39,8 +39,8 @@ def is_unavailable(exc: BaseException) -> bool:
     group's bundle of errors is, when every one of them is.
 
     Only for the outermost nets (the API's last-resort handler, the supervisors, the actors'
-    "skip this round" guard), which also meet the ledger modules' untranslated driver errors;
-    everything else catches ``StoreUnavailable``."""
+    "skip this round" guard), which may meet a driver error raised outside any repository (a
+    client's own close or ping); everything else catches ``StoreUnavailable``."""
     if isinstance(exc, BaseExceptionGroup):
         return all(is_unavailable(e) for e in exc.exceptions)
     return isinstance(exc, StoreUnavailable) or (isinstance(exc, PyMongoError) and unanswered(exc))

@@ -37,6 +37,7 @@ from pymongo.errors import DuplicateKeyError
 from echostats.domain.identity import SpellingKeys
 from echostats.domain.ledger import Columns, Spelling, pack_columns, unpack_columns
 from echostats.domain.spellings import CHUNK, SpellingChunk
+from echostats.store.boundary import Repository
 from echostats.store.collections import Collections
 
 Document = dict[str, Any]
@@ -98,7 +99,7 @@ def _head(doc: Mapping[str, Any] | None) -> Head:
     )
 
 
-class LedgerStore:
+class LedgerStore(Repository):
     def __init__(self, db: Collections, part_plays: int = PART_PLAYS) -> None:
         self._segments = db[SEGMENTS]
         self._parts = db[PARTS]

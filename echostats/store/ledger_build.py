@@ -16,6 +16,7 @@ import numpy as np
 
 from echostats.domain.ledger import Row
 from echostats.domain.plays import from_document
+from echostats.store.boundary import translating
 from echostats.store.collections import Collections
 from echostats.store.ledger_cache import Ledger, month_of
 
@@ -61,6 +62,7 @@ async def months_to_build(db: Collections, user_id: str, now: datetime) -> Async
         yield month
 
 
+@translating
 async def build_ledger(
     db: Collections,
     ledger: Ledger,

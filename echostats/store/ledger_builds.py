@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from echostats.store.boundary import Repository
 from echostats.store.collections import Collections
 
 COLLECTION = "ledger_builds"
 
 
-class LedgerBuilds:
+class LedgerBuilds(Repository):
     def __init__(self, db: Collections) -> None:
         self._builds = db[COLLECTION]
 
