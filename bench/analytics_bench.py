@@ -7,7 +7,8 @@ extended export (the track's id, the main artist's and album's names only), one 
 from account data (names only). Plays go straight into the plays collection; the ledger is then
 built from them as an upgrade builds it (timed: the migration cost). Then each route is called
 through the app (ASGI, auth included): once right after a "restart" (a new, empty ledger cache:
-what the first request after a restart pays) and ``SAMPLES`` times warm.
+what the first request after a restart pays) and ``SAMPLES`` times warm. The routes are
+measured in a process of their own, started after the seeding, as a server is.
 
     .venv/bin/python -u -m bench.analytics_bench [plays] [--data-dir DIR]   # default 200000
 
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -116,30 +119,41 @@ async def timed(call: Callable[[], Awaitable[Any]], samples: int) -> list[float]
     return out
 
 
-async def main(count: int, data_dir: Path | None) -> None:
+async def prepare(count: int, data_dir: Path) -> None:
+    """Seed the plays and build the ledger in ``data_dir``, unless an earlier run did."""
+    async with running_embedded_server(data_dir) as server:
+        client = make_client(server.url)
+        store = Store(client=client, db=client["bench"], embedded=server)
+        now = datetime.now(UTC)
+        user, _ = await Users(store).upsert_from_profile(
+            Profile(spotify_id="bench", display_name=None, image_url=None, product=None), now
+        )
+        await store["users"].update_one({"_id": user.id}, {"$set": {"time_zone": ZONE}})
+        marker = data_dir / "seeded"
+        if not marker.exists():
+            seconds = await seed(store, user.id, count, now)
+            print(f"seeded {count:,} plays in {seconds:.0f} s ({machine()})")
+            marker.write_text(f"{count}\n")
+        else:
+            print(f"reusing the plays seeded in {data_dir} ({machine()})")
+        if not await store["ledger_heads"].find_one({"_id": user.id}):
+            began = time.perf_counter()
+            built = await build_ledger(store, Ledger(store), user.id, now)
+            print(f"ledger built from {built:,} plays in {time.perf_counter() - began:.1f} s")
+        await seed_playlist(store, user.id)
+        await client.close()
+
+
+async def measure(data_dir: Path) -> None:
+    """Every route through a freshly started app on the prepared data."""
     with tempfile.TemporaryDirectory() as tmp:
-        async with running_embedded_server(data_dir or Path(tmp) / "db") as server:
+        async with running_embedded_server(data_dir) as server:
             client = make_client(server.url)
             store = Store(client=client, db=client["bench"], embedded=server)
             settings = bench_settings(Path(tmp) / "data")
             now = datetime.now(UTC)
-            user, _ = await Users(store).upsert_from_profile(
-                Profile(spotify_id="bench", display_name=None, image_url=None, product=None), now
-            )
-            await store["users"].update_one({"_id": user.id}, {"$set": {"time_zone": ZONE}})
-            marker = data_dir / "seeded" if data_dir is not None else None
-            if marker is None or not marker.exists():
-                seconds = await seed(store, user.id, count, now)
-                print(f"seeded {count:,} plays in {seconds:.0f} s ({machine()})")
-                if marker is not None:
-                    marker.write_text(f"{count}\n")
-            else:
-                print(f"reusing the plays seeded in {data_dir} ({machine()})")
-            if not await store["ledger_heads"].find_one({"_id": user.id}):
-                began = time.perf_counter()
-                built = await build_ledger(store, Ledger(store), user.id, now)
-                print(f"ledger built from {built:,} plays in {time.perf_counter() - began:.1f} s")
-            await seed_playlist(store, user.id)
+            user = await Users(store).only_user()
+            assert user is not None, f"{data_dir} holds no seeded bench user"
             app = create_app(settings, store=store)
             async with app.router.lifespan_context(app):
                 token = app.state.auth.signer.issue(user.id, 1, now)
@@ -152,6 +166,17 @@ async def main(count: int, data_dir: Path | None) -> None:
                 ) as http:
                     await report(http, app, store, user.id)
             await client.close()
+
+
+def main(count: int, data_dir: Path | None) -> None:
+    """Seed (once), then measure in a process of its own: the seeding leaves this process
+    millions of objects that every garbage collection would walk, which a server that
+    restarted after an import does not have (they tripled the warm figures of the 12-07 run)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        where = data_dir or Path(tmp) / "db"
+        anyio.run(prepare, count, where)
+        command = [sys.executable, "-u", "-m", "bench.analytics_bench", "--measure", str(where)]
+        subprocess.run(command, check=True)
 
 
 async def seed_playlist(store: Store, user_id: str) -> None:
@@ -274,5 +299,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("plays", type=int, nargs="?", default=200_000)
     parser.add_argument("--data-dir", type=Path, help="keep the seeded database here and reuse it")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the measuring child
     args = parser.parse_args()
-    anyio.run(main, args.plays, args.data_dir)
+    if args.measure is not None:
+        anyio.run(measure, args.measure)
+    else:
+        main(args.plays, args.data_dir)

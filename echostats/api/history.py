@@ -7,14 +7,9 @@ costs what a page of the last week costs.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
@@ -24,17 +19,9 @@ from echostats.api.analytics_source import AnalyticsDep
 from echostats.api.timestamps import Timestamp
 from echostats.domain.history import HistoryFilter, newest_page, select
 from echostats.domain.identity import Kind
-from echostats.domain.ledger import (
-    ESTIMATED,
-    NONE,
-    SOURCES,
-    STRING_FIELDS,
-    source_bits,
-    tri_bits,
-)
-from echostats.domain.ledger_view import TRI, LedgerView, PlayRow
-from echostats.domain.listens import play_to_listen
+from echostats.domain.ledger_view import PlayRow
 from echostats.domain.periods import PeriodError, resolve_range
+from echostats.domain.play_export import Format, export_pieces
 from echostats.domain.plays import Source
 from echostats.errors import NotFound, Unprocessable
 
@@ -185,102 +172,6 @@ async def history(
 
 # --- export --------------------------------------------------------------------------------------
 
-CSV_FIELDS = (
-    "id", "played_at", "ended_at", "ms_played", "ms_played_estimated", "track_id", "track_name",
-    "artists", "album", "source", "platform", "shuffle", "skipped", "reason_start", "reason_end",
-)  # fmt: skip
-
-
-EXPORT_PIECE = 1 << 16
-EXPORT_CHUNK = 10_000
-
-
-def _flat_rows(view: LedgerView) -> Iterator[dict[str, Any]]:
-    """Every stored play, oldest first, as recorded (the names its source gave), decoded a
-    chunk of columns at a time (one numpy call per field, not one Python call per play)."""
-    c = view.columns
-    string_at = {name: j for j, name in enumerate(STRING_FIELDS)}
-    for start in range(0, len(c), EXPORT_CHUNK):
-        stop = min(start + EXPORT_CHUNK, len(c))
-        ids = c.ids[start:stop].tobytes().hex()
-        played = np.datetime_as_string(c.started[start:stop].astype("datetime64[ms]"), unit="ms")
-        ended = np.datetime_as_string(c.ended[start:stop].astype("datetime64[ms]"), unit="ms")
-        flags = c.flags[start:stop]
-        columns = zip(
-            c.ms[start:stop].tolist(),
-            ((flags & ESTIMATED) != 0).tolist(),
-            source_bits(flags).tolist(),
-            tri_bits(flags, "shuffle").tolist(),
-            tri_bits(flags, "skipped").tolist(),
-            c.entry[start:stop].tolist(),
-            c.strings[start:stop].tolist(),
-            strict=True,
-        )
-        for n, (ms, estimated, source, shuffle, skipped, entry, codes) in enumerate(columns):
-            s = view.spellings.read(entry)
-            yield {
-                "id": ids[24 * n : 24 * n + 24],
-                "played_at": f"{played[n]}Z",
-                "ended_at": f"{ended[n]}Z",
-                "ms_played": ms,
-                "ms_played_estimated": estimated,
-                "track_id": s.track_id,
-                "track_name": s.track_name,
-                "artists": list(s.artist_names),
-                "album": s.album_name,
-                "source": SOURCES[source],
-                "platform": _string(view, codes[string_at["platform"]]),
-                "shuffle": TRI[shuffle],
-                "skipped": TRI[skipped],
-                "reason_start": _string(view, codes[string_at["reason_start"]]),
-                "reason_end": _string(view, codes[string_at["reason_end"]]),
-            }
-
-
-def _string(view: LedgerView, code: int) -> str | None:
-    return view.strings[code] if code != NONE else None
-
-
-def _texts(view: LedgerView, user_id: str, fmt: str) -> Iterator[str]:
-    rows = _flat_rows(view)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, "artists": "; ".join(row["artists"])})
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        return
-    if fmt == "listenbrainz":
-        for start in range(0, len(view), EXPORT_CHUNK):
-            for play in view.plays_in(start, min(start + EXPORT_CHUNK, len(view)), user_id):
-                yield json.dumps(play_to_listen(play), ensure_ascii=False) + "\n"
-        return
-    yield "["
-    first = True
-    for row in rows:
-        yield ("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False)
-        first = False
-    yield "\n]\n"
-
-
-def _lines(view: LedgerView, user_id: str, fmt: str) -> Iterator[str]:
-    """The export's text in pieces of about ``EXPORT_PIECE`` characters: one piece per row
-    would cost a trip through the server per row."""
-    pending: list[str] = []
-    size = 0
-    for text in _texts(view, user_id, fmt):
-        pending.append(text)
-        size += len(text)
-        if size >= EXPORT_PIECE:
-            yield "".join(pending)
-            pending.clear()
-            size = 0
-    yield "".join(pending)
-
-
 MEDIA = {"json": "application/json", "csv": "text/csv", "listenbrainz": "application/x-ndjson"}
 SUFFIX = {"json": "json", "csv": "csv", "listenbrainz": "jsonl"}
 
@@ -293,12 +184,12 @@ SUFFIX = {"json": "json", "csv": "csv", "listenbrainz": "jsonl"}
 )
 async def export(
     a: AnalyticsDep,
-    format: Literal["json", "csv", "listenbrainz"] = "json",  # noqa: A002 - the API's name
+    format: Format = "json",  # noqa: A002 - the API's name
 ) -> StreamingResponse:
     """Every stored play, oldest first, written as it goes (never built whole in memory)."""
     view = await a.view()
     return StreamingResponse(
-        _lines(view, a.user.id, format),
+        export_pieces(view, format),
         media_type=MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="echostats-plays.{SUFFIX[format]}"'},
     )

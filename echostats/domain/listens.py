@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -415,32 +415,78 @@ def playing_now(listen: Mapping[str, Any], at: datetime) -> NowPlaying:
 # --- a play to a listen --------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class ListenedTrack:
+    """What a listen says of its track: the same for every play of one spelling."""
+
+    metadata: dict[str, Any]  # artist_name, track_name
+    info: dict[str, Any]  # Spotify links, every artist's name
+    release_name: str | None
+
+
+def listened_track(
+    *,
+    track_name: str,
+    artist_names: Sequence[str],
+    artist_ids: Sequence[str],
+    track_id: str | None,
+    album_name: str | None,
+    album_id: str | None,
+) -> ListenedTrack:
+    info: dict[str, Any] = {}
+    if track_id:
+        url = f"https://open.spotify.com/track/{track_id}"
+        info.update(spotify_id=url, origin_url=url, music_service="spotify.com")
+    if len(artist_names) > 1:
+        info["artist_names"] = list(artist_names)
+    if artist_ids and len(artist_ids) == len(artist_names):
+        info["spotify_artist_ids"] = [
+            f"https://open.spotify.com/artist/{artist}" for artist in artist_ids
+        ]
+    if album_id:
+        info["spotify_album_id"] = f"https://open.spotify.com/album/{album_id}"
+    metadata = {"artist_name": ", ".join(artist_names), "track_name": track_name}
+    return ListenedTrack(metadata, info, album_name or None)
+
+
+def listen(
+    listened_at: int,
+    track: ListenedTrack,
+    *,
+    duration_ms: int | None,
+    ms_played: int,
+    ms_played_estimated: bool,
+) -> dict[str, Any]:
+    """One play as a ListenBrainz listen; ``listened_at`` in seconds since the epoch."""
+    info: dict[str, Any] = {"submission_client": _SUBMITTED_BY}
+    if duration_ms:
+        info["duration_ms"] = duration_ms
+    if not ms_played_estimated and ms_played >= 1000:
+        info["duration_played"] = ms_played // 1000
+    info |= track.info
+    metadata: dict[str, Any] = {**track.metadata, "additional_info": info}
+    if track.release_name:
+        metadata["release_name"] = track.release_name
+    return {"listened_at": listened_at, "track_metadata": metadata}
+
+
 def play_to_listen(play: Play) -> dict[str, Any]:
     """A stored play as a ListenBrainz listen (relay, exports, reading back)."""
-    info: dict[str, Any] = {"submission_client": _SUBMITTED_BY}
-    if play.duration_ms:
-        info["duration_ms"] = play.duration_ms
-    if not play.ms_played_estimated and play.ms_played >= 1000:
-        info["duration_played"] = play.ms_played // 1000
-    if play.track_id:
-        url = f"https://open.spotify.com/track/{play.track_id}"
-        info.update(spotify_id=url, origin_url=url, music_service="spotify.com")
-    if len(play.artist_names) > 1:
-        info["artist_names"] = list(play.artist_names)
-    if play.artist_ids and len(play.artist_ids) == len(play.artist_names):
-        info["spotify_artist_ids"] = [
-            f"https://open.spotify.com/artist/{artist}" for artist in play.artist_ids
-        ]
-    if play.album_id:
-        info["spotify_album_id"] = f"https://open.spotify.com/album/{play.album_id}"
-    metadata: dict[str, Any] = {
-        "artist_name": ", ".join(play.artist_names),
-        "track_name": play.track_name,
-        "additional_info": info,
-    }
-    if play.album_name:
-        metadata["release_name"] = play.album_name
-    return {"listened_at": int(play.started_at.timestamp()), "track_metadata": metadata}
+    track = listened_track(
+        track_name=play.track_name,
+        artist_names=play.artist_names,
+        artist_ids=play.artist_ids,
+        track_id=play.track_id,
+        album_name=play.album_name,
+        album_id=play.album_id,
+    )
+    return listen(
+        int(play.started_at.timestamp()),
+        track,
+        duration_ms=play.duration_ms,
+        ms_played=play.ms_played,
+        ms_played_estimated=play.ms_played_estimated,
+    )
 
 
 def api_root(url: str) -> str | None:

@@ -13,10 +13,14 @@ from urllib.parse import quote
 import anyio
 import pytest
 
+from echostats.domain import play_export
 from echostats.domain.counters import key_id
 from echostats.domain.counting import decide
 from echostats.domain.identity import Kind, key_of
+from echostats.domain.listens import play_to_listen
 from echostats.domain.periods import parse_tz
+from echostats.domain.play_export import CSV_FIELDS
+from echostats.domain.plays import from_document
 from echostats.domain.timestamps import iso_utc
 from echostats.settings import Settings
 from echostats.store import Store
@@ -167,8 +171,9 @@ async def test_history_filters_pages_and_delete(world: SignInWorld, store: Store
     ).status_code == 404
 
 
-async def test_exports(world: SignInWorld, store: Store) -> None:
+async def test_exports(world: SignInWorld, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     headers, _, plays = await seeded(world, store)
+    monkeypatch.setattr(play_export, "CHUNK", 7)  # the 41 plays cross chunk boundaries
     as_json = await world.client.get("/api/v1/history/export", headers=headers)
     rows = json.loads(as_json.text)
     assert len(rows) == len(plays)
@@ -194,12 +199,30 @@ async def test_exports(world: SignInWorld, store: Store) -> None:
             "reason_end": doc["reason_end"],
         }
     as_csv = await world.client.get("/api/v1/history/export?format=csv", headers=headers)
-    assert len(list(csv.DictReader(io.StringIO(as_csv.text)))) == len(plays)
+    assert list(csv.DictReader(io.StringIO(as_csv.text))) == [as_csv_row(r) for r in rows]
     lb = await world.client.get("/api/v1/history/export?format=listenbrainz", headers=headers)
     listens = [json.loads(line) for line in lb.text.splitlines()]
-    assert len(listens) == len(plays)
-    assert {"listened_at", "track_metadata"} <= set(listens[0])
-    assert listens[0]["track_metadata"]["artist_name"]
+    assert listens == [play_to_listen(from_document(stored[r["id"]])) for r in rows]
+    assert all(listen["track_metadata"]["artist_name"] for listen in listens)
+
+
+def as_csv_row(row: dict[str, Any]) -> dict[str, str]:
+    """A JSON export row as the CSV export writes it: artists joined, None empty."""
+    out = {**row, "artists": "; ".join(row["artists"])}
+    return {k: "" if v is None else str(v) for k, v in out.items()}
+
+
+async def test_an_empty_history_exports_as_empty_files(world: SignInWorld, store: Store) -> None:
+    headers = await new_user(world, store, "UTC")
+    headers.pop("X-User")
+    got = {
+        fmt: (await world.client.get(f"/api/v1/history/export?format={fmt}", headers=headers))
+        for fmt in ("json", "csv", "listenbrainz")
+    }
+    assert all(response.status_code == 200 for response in got.values())
+    assert json.loads(got["json"].text) == []
+    assert got["csv"].text.splitlines() == [",".join(CSV_FIELDS)]
+    assert got["listenbrainz"].text == ""
 
 
 def to_ms(moment: datetime) -> datetime:
