@@ -50,13 +50,9 @@ def run_in_own_event_loop(main: Callable[[], Awaitable[None]]) -> None:
     not even when cancelled. In the session's own loop they would hang the test runner's close
     at the end of the session; here they are abandoned with this loop.
     """
-
-    async def run() -> None:
-        await main()
-
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(run())
+        loop.run_until_complete(main())
     finally:
         left = asyncio.all_tasks(loop)
         for task in left:

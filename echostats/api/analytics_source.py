@@ -9,7 +9,7 @@ milliseconds at a million plays. Names come from the identity; images from the c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -183,6 +183,14 @@ class Analytics:
             {"rank": first_rank + offset, "play_count": r.plays, "total_ms": r.ms, **item}
             for offset, (r, item) in enumerate(zip(ranked, described, strict=True))
         ]
+
+
+SHOWN_TRACK_FIELDS = ("name", "artists", "artist_ids", "album", "album_id", "image_url")
+
+
+def shown_track(item: Mapping[str, Any]) -> dict[str, Any]:
+    """What every response that shows a track takes from its ``describe`` item."""
+    return {field: item[field] for field in SHOWN_TRACK_FIELDS}
 
 
 def spotify_id_of_public(public: str) -> str | None:

@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from actors.facade import Pipeline
-from echostats.api.analytics_source import AnalyticsDep
+from echostats.api.analytics_source import AnalyticsDep, shown_track
 from echostats.api.timestamps import Timestamp
 from echostats.domain.history import HistoryFilter, newest_page, select
 from echostats.domain.identity import Kind
@@ -108,12 +108,7 @@ def _play_out(row: PlayRow, track: dict[str, Any]) -> PlayOut:
         track=TrackOut(
             spotify_id=None if public.startswith("name:") else public,
             id=public,
-            name=track["name"],
-            artists=track["artists"],
-            artist_ids=track["artist_ids"],
-            album=track["album"],
-            album_id=track["album_id"],
-            image_url=track["image_url"],
+            **shown_track(track),
             duration_ms=row.duration_ms,
         ),
         source=row.source,

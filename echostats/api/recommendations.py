@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from echostats.api.analytics_source import AnalyticsDep
+from echostats.api.analytics_source import AnalyticsDep, shown_track
 from echostats.api.passthrough import SpotifyDep, StoreDep
 from echostats.api.timestamps import Timestamp
 from echostats.domain.identity import Kind
@@ -201,13 +201,8 @@ def _item(rank: int, rec: Recommendation, track: dict[str, Any]) -> Recommendati
         track=RecommendedTrackOut(
             spotify_id=spotify_id,
             id=public,
-            name=track["name"],
-            artists=track["artists"],
-            artist_ids=track["artist_ids"],
-            album=track["album"],
-            album_id=track["album_id"],
+            **shown_track(track),
             uri=TRACK_URI_PREFIX + spotify_id if spotify_id else None,
-            image_url=track["image_url"],
         ),
         reason=rec.reason,
         detail=rec.detail,

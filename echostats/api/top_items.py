@@ -4,6 +4,7 @@ never named by id; an id that a person merged away leads to the entity it was me
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 
 from echostats.api.analytics import genre_counts
 from echostats.api.analytics_models import RangeOut, TopItem, TopPage, range_out
-from echostats.api.analytics_source import CATALOG_KIND, AnalyticsDep, Range
+from echostats.api.analytics_source import CATALOG_KIND, AnalyticsDep, Range, shown_track
 from echostats.api.item_stats import MergeOut, UserStats, merges_into, ranked_tracks, stats_of
 from echostats.domain.analytics import page_of
 from echostats.domain.identity import Kind, key_of, public_id, spotify_id_of
@@ -183,14 +184,9 @@ async def track(a: AnalyticsDep, track_id: ItemId, tz: Tz = None) -> TrackOut:
         duration = duration or view.duration_of(entity)
     return TrackOut(
         spotify_id=item["spotify_id"],
-        name=item["name"],
-        artists=item["artists"],
-        artist_ids=item["artist_ids"],
-        album=item["album"],
-        album_id=item["album_id"],
+        **shown_track(item),
         duration_ms=duration,
         external_url=doc.get("external_url") or _external_url(Kind.TRACK, key),
-        image_url=item["image_url"],
         stats=stats,
         merges=merges,
     )
@@ -207,26 +203,49 @@ class ArtistOut(BaseModel):
     merges: list[MergeOut]
 
 
+@dataclass(frozen=True)
+class _Page:
+    """What an artist's or an album's page shows of the entity and of your plays."""
+
+    item: dict[str, Any]
+    key: str
+    doc: dict[str, Any]
+    stats: UserStats
+    tracks: list[TopItem]
+    merges: list[MergeOut]
+
+
+async def _page(
+    a: AnalyticsDep, kind: Kind, item_id: str, tz: str | None, shown: int | None
+) -> _Page:
+    """The entity, your stats of its plays, up to ``shown`` of its tracks you played (None:
+    all; most played first) and what you merged into it."""
+    view, entity, key, doc = await _entity(a, kind, item_id)
+    item = await _described(a, kind, entity, key, doc)
+    stats, tracks, merges = _no_plays(), [], []
+    if entity is not None:
+        mine = view.tracks_of(kind, entity)
+        stats = stats_of(view, mine, a.zone(tz))
+        tracks = await a.top_items(
+            "t", ranked_tracks(view, mine, len(mine) if shown is None else shown), 1
+        )
+        merges = await _merges(a, view, kind, entity)
+    return _Page(item, key, doc, stats, [TopItem(**t) for t in tracks], merges)
+
+
 @router.get("/artists/{artist_id}", response_model=ArtistOut, summary="An artist and your stats")
 async def artist(a: AnalyticsDep, artist_id: ItemId, tz: Tz = None) -> ArtistOut:
     """``artist_id`` is a Spotify id, or the ``name:`` key top lists give artists without one."""
-    view, entity, key, doc = await _entity(a, Kind.ARTIST, artist_id)
-    item = await _described(a, Kind.ARTIST, entity, key, doc)
-    stats, top, merges = _no_plays(), [], []
-    if entity is not None:
-        tracks = view.tracks_of(Kind.ARTIST, entity)
-        stats = stats_of(view, tracks, a.zone(tz))
-        top = await a.top_items("t", ranked_tracks(view, tracks, 10), 1)
-        merges = await _merges(a, view, Kind.ARTIST, entity)
+    page = await _page(a, Kind.ARTIST, artist_id, tz, shown=10)
     return ArtistOut(
-        spotify_id=item["spotify_id"],
-        name=doc.get("name") or item["name"],
-        genres=[str(g) for g in doc.get("genres") or []],
-        image_url=item["image_url"],
-        external_url=doc.get("external_url") or _external_url(Kind.ARTIST, key),
-        stats=stats,
-        top_tracks=[TopItem(**t) for t in top],
-        merges=merges,
+        spotify_id=page.item["spotify_id"],
+        name=page.doc.get("name") or page.item["name"],
+        genres=[str(g) for g in page.doc.get("genres") or []],
+        image_url=page.item["image_url"],
+        external_url=page.doc.get("external_url") or _external_url(Kind.ARTIST, page.key),
+        stats=page.stats,
+        top_tracks=page.tracks,
+        merges=page.merges,
     )
 
 
@@ -246,23 +265,17 @@ class AlbumOut(BaseModel):
 @router.get("/albums/{album_id}", response_model=AlbumOut, summary="An album and your stats")
 async def album(a: AnalyticsDep, album_id: ItemId, tz: Tz = None) -> AlbumOut:
     """``album_id`` is a Spotify id, or the ``name:`` key top lists give albums without one."""
-    view, entity, key, doc = await _entity(a, Kind.ALBUM, album_id)
-    item = await _described(a, Kind.ALBUM, entity, key, doc)
-    stats, tracks, merges = _no_plays(), [], []
-    if entity is not None:
-        mine = view.tracks_of(Kind.ALBUM, entity)
-        stats = stats_of(view, mine, a.zone(tz))
-        tracks = await a.top_items("t", ranked_tracks(view, mine, len(mine)), 1)
-        merges = await _merges(a, view, Kind.ALBUM, entity)
+    page = await _page(a, Kind.ALBUM, album_id, tz, shown=None)
+    item, doc = page.item, page.doc
     return AlbumOut(
         spotify_id=item["spotify_id"],
         name=doc.get("name") or item["name"],
         artists=item["artists"] or list(doc.get("artist_names") or []),
         artist_ids=item["artist_ids"] or list(doc.get("artist_ids") or []),
         image_url=item["image_url"],
-        external_url=doc.get("external_url") or _external_url(Kind.ALBUM, key),
+        external_url=doc.get("external_url") or _external_url(Kind.ALBUM, page.key),
         release_date=doc.get("release_date"),
-        stats=stats,
-        tracks=[TopItem(**t) for t in tracks],
-        merges=merges,
+        stats=page.stats,
+        tracks=page.tracks,
+        merges=page.merges,
     )
