@@ -49,7 +49,10 @@ class Settings(BaseSettings):
         description="Directory for the embedded database, uploads and other local state.",
     )
     store_start_timeout: float = Field(
-        20.0, gt=0, description="Seconds to wait at start-up for the database to answer."
+        120.0,
+        gt=0,
+        description="Seconds to wait at start-up for the database to answer (the embedded one "
+        "takes ~15 s to open a ten-year history of a million plays on a small machine).",
     )
 
     # --- Spotify ---

@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 
 SERVER_COMMAND = "secantusd-py"
 LOCK_NAME = "echostats.lock"
-STOP_GRACE_SECONDS = 5.0
+# A clean stop writes a last checkpoint: ~2 s for a million plays, longer on a busy machine.
+# A killed server must recover at the next start, which takes longer still.
+STOP_GRACE_SECONDS = 30.0
 RESTART_BACKOFF_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -80,7 +82,7 @@ class EmbeddedServer:
     """One SecantusDB child process with its data in ``data_dir / "db"``."""
 
     data_dir: Path
-    start_timeout: float = 20.0
+    start_timeout: float = 120.0
     binary: Path | None = None
     # WiredTiger cache, e.g. "256M"; empty: the server's default (1G). Only the import bench
     # sets it (bench/RESULTS.md says why the service does not).
@@ -272,7 +274,7 @@ class EmbeddedServer:
 @contextlib.asynccontextmanager
 async def running_embedded_server(
     data_dir: Path,
-    start_timeout: float = 20.0,
+    start_timeout: float = 120.0,
     binary: Path | None = None,
     cache_size: str = "",
     *,
