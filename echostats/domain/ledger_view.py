@@ -121,6 +121,7 @@ class LedgerView:
         self.identity = identity
         self.version = version
         self._in_zone: dict[tzinfo, tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]] = {}
+        self._candidates: dict[int, Candidate] = {}
 
     def __len__(self) -> int:
         return len(self.columns)
@@ -411,17 +412,6 @@ class LedgerView:
         chosen = np.flatnonzero(self.counted[lo:]) + lo
         chosen = chosen[np.lexsort((c.ended[chosen], c.started[chosen]))]
 
-        def candidate(track: int) -> Candidate:
-            key = ident.tracks.key(track)
-            album = int(ident.album_of_track[track])
-            return Candidate(
-                key,
-                spotify_id_of(key),
-                ident.tracks.name(track),
-                tuple(ident.artists.name(a) for a in ident.artists_of(track)),
-                ident.albums.name(album) if album >= 0 else None,
-            )
-
         return History(
             track=self.track[chosen].astype(np.int64),
             started=c.started[chosen],
@@ -430,12 +420,29 @@ class LedgerView:
             artists=len(ident.artists),
             artist_ptr=ident.artist_ptr,
             artist_idx=ident.artist_idx.astype(np.int64),
-            candidate=candidate,
+            candidate=self.candidate,
             artist_key=ident.artists.key,
             artist_name=ident.artists.name,
             find_track=ident.tracks.find,
             find_artist=ident.artists.find,
         )
+
+    def candidate(self, track: int) -> Candidate:
+        """A canonical track as recommending names it, made once per view: ranking reads the
+        same tracks' keys and names again and again, on every request."""
+        found = self._candidates.get(track)
+        if found is None:
+            ident = self.identity
+            key = ident.tracks.key(track)
+            album = int(ident.album_of_track[track])
+            found = self._candidates[track] = Candidate(
+                key,
+                spotify_id_of(key),
+                ident.tracks.name(track),
+                tuple(ident.artists.name(a) for a in ident.artists_of(track)),
+                ident.albums.name(album) if album >= 0 else None,
+            )
+        return found
 
     def play_counts(self, track_keys: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:
         """Counted plays and the latest end of each track key (any spelling of the track)."""

@@ -216,18 +216,23 @@ class _Stats:
         self.h = h
         recent = h.ended >= _ms(now - SEED_WINDOW)
         self.count = np.bincount(h.track, minlength=h.tracks).astype(np.int64)
+        self.count_scores = self.count.astype(np.float64)
         self.recent = np.bincount(h.track[recent], minlength=h.tracks).astype(np.int64)
         self.last = np.full(h.tracks, NEVER, np.int64)
         np.maximum.at(self.last, h.track, h.ended)
         self.pair_track = np.repeat(np.arange(h.tracks, dtype=np.int64), np.diff(h.artist_ptr))
         pairs = h.artist_idx
+        # Each artist's tracks, found by slicing: ranking asks for them artist after artist.
+        self._by_artist = np.argsort(pairs, kind="stable")
+        self._artist_bounds = np.searchsorted(pairs[self._by_artist], np.arange(h.artists + 1))
         self.a_count = np.bincount(pairs, self.count[self.pair_track], h.artists).astype(np.int64)
         self.a_recent = np.bincount(pairs, self.recent[self.pair_track], h.artists).astype(np.int64)
         self.a_last = np.full(h.artists, NEVER, np.int64)
         np.maximum.at(self.a_last, pairs, self.last[self.pair_track])
 
     def tracks_of(self, artist: int) -> I64:
-        found: I64 = self.pair_track[self.h.artist_idx == artist]
+        at = self._by_artist[self._artist_bounds[artist] : self._artist_bounds[artist + 1]]
+        found: I64 = np.unique(self.pair_track[at])
         return found
 
     def last_played(self, track: int) -> datetime | None:
@@ -241,11 +246,16 @@ def _best(
     keep: npt.NDArray[np.bool_],
     key: Callable[[int], str],
     depth: int,
+    *,
+    among: I64 | None = None,
 ) -> list[int]:
-    """The ``depth`` best of the entries ``keep`` selects with a positive score, by score,
-    then ``tiebreak``, then key: numpy orders them all, keys are read only for the first
-    ``depth`` and the entries tied with the last of them."""
-    chosen = np.flatnonzero(keep & (scores > 0))
+    """The ``depth`` best of the entries ``keep`` selects with a positive score (only those
+    ``among``, when given), by score, then ``tiebreak``, then key: numpy orders them all,
+    keys are read only for the first ``depth`` and the entries tied with the last of them."""
+    if among is None:
+        chosen = np.flatnonzero(keep & (scores > 0))
+    else:
+        chosen = among[keep[among] & (scores[among] > 0)]
     if not len(chosen) or depth <= 0:
         return []
     order = chosen[np.lexsort((-tiebreak[chosen], -scores[chosen]))]
@@ -277,8 +287,11 @@ class _Builder:
             tuple(seeds),
         )
 
-    def ranked(self, scores: npt.NDArray[np.float64], depth: int | None = None) -> list[int]:
-        return _best(scores, self.s.count, self.allowed, self.h.track_key, depth or self.depth)
+    def ranked(
+        self, scores: npt.NDArray[np.float64], depth: int | None = None, among: I64 | None = None
+    ) -> list[int]:
+        depth = depth or self.depth
+        return _best(scores, self.s.count, self.allowed, self.h.track_key, depth, among=among)
 
     # --- reasons -------------------------------------------------------------------------------
 
@@ -309,10 +322,7 @@ class _Builder:
 
     def _artist_tracks(self, artist: int, depth: int) -> list[int]:
         s = self.s
-        mine = np.zeros(self.h.tracks, np.float64)
-        tracks = s.tracks_of(artist)
-        mine[tracks] = s.count[tracks]
-        return self.ranked(mine, depth)
+        return self.ranked(s.count_scores, depth, among=s.tracks_of(artist))
 
     def forgotten_artists(self) -> list[Recommendation]:
         s = self.s
