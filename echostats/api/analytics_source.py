@@ -109,10 +109,17 @@ class Analytics:
             raise Unprocessable(str(exc)) from None
 
     async def summary(self, rng: ResolvedRange, sections: Sequence[str] = ()) -> Summary:
+        """The range's figures; the same question on the same view is answered once."""
         view = await self.view()
-        sel = view.started_in(rng.start, rng.end, counted=True)
+        first, last = rng.days[0], rng.days[-1]
         kinds = [KIND_OF_SECTION[s] for s in sections]
-        return Summary(view.merged(sel, rng.tz, rng.days[0], rng.days[-1], kinds))
+
+        def make() -> Summary:
+            sel = view.started_in(rng.start, rng.end, counted=True)
+            return Summary(view.merged(sel, rng.tz, first, last, kinds))
+
+        bounds = view.same_selection(rng.start, rng.end)
+        return view.remembered(("summary", bounds, rng.tz, first, last, tuple(sections)), make)
 
     async def previous_range(self, rng: ResolvedRange) -> ResolvedRange:
         """The range of equal length just before ``rng`` (whole days when ``rng`` has them)."""

@@ -12,11 +12,12 @@ so the candidates are one slice of the sorted ends and a mask does the rest.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +53,9 @@ I64 = npt.NDArray[np.int64]
 Index = npt.NDArray[np.intp]
 EPOCH_DAY = date(1970, 1, 1)
 NEVER = np.iinfo(np.int64).max
+REMEMBERED = 32  # answers kept per view (a summary of ten years: a few MB at most)
+_MISSING = object()
+T = TypeVar("T")
 
 
 def day_number(day: date) -> int:
@@ -122,9 +126,24 @@ class LedgerView:
         self.version = version
         self._in_zone: dict[tzinfo, tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]] = {}
         self._candidates: dict[int, Candidate] = {}
+        self._remembered: OrderedDict[Hashable, Any] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self.columns)
+
+    def remembered(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, kept with this view for the next request that asks the same: a view
+        never changes, and a newer one (a play stored, merged, deleted) starts empty. The
+        ``REMEMBERED`` most recent answers are kept."""
+        found = self._remembered.get(key, _MISSING)
+        if found is _MISSING:
+            found = make()
+            self._remembered[key] = found
+            if len(self._remembered) > REMEMBERED:
+                self._remembered.popitem(last=False)
+        else:
+            self._remembered.move_to_end(key)
+        return cast(T, found)
 
     # --- per-play derived columns ----------------------------------------------------------------
 
@@ -161,6 +180,25 @@ class LedgerView:
         if counted:
             mask &= self.counted[lo:hi]
         return np.flatnonzero(mask) + lo
+
+    def same_selection(
+        self, start: datetime | None, end: datetime | None
+    ) -> tuple[int | None, int | None]:
+        """``[start, end)`` in ms, moved to the plays' own first and last start when beyond
+        them: the same plays are selected, so a range that ends "now" asks the same question
+        (``remembered``) until a newer play arrives."""
+        c = self.columns
+        lo = None if start is None else ms_of(start)
+        hi = None if end is None else ms_of(end)
+        if len(c):
+            first, last = self._start_bounds
+            lo = lo if lo is None or lo > first else first
+            hi = hi if hi is None or hi <= last else last + 1
+        return lo, hi
+
+    @cached_property
+    def _start_bounds(self) -> tuple[int, int]:
+        return int(self.columns.started.min()), int(self.columns.started.max())
 
     @cached_property
     def _first_start(self) -> int | None:

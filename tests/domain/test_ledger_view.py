@@ -25,10 +25,11 @@ from echostats.domain.ledger import (
     Spelling,
     apply_changes,
     encode_rows,
+    instant_of,
     pack_columns,
     unpack_columns,
 )
-from echostats.domain.ledger_view import LedgerView
+from echostats.domain.ledger_view import REMEMBERED, LedgerView
 from echostats.domain.plays import Play
 from echostats.domain.ranking import Ranked, Ranking
 from tests.domain.factories import make_play
@@ -338,3 +339,45 @@ def test_every_source_precision_and_flag_survives_the_columns() -> None:
         stored = view.play(index, "u1")
         original = next(p for p in plays if p.ended_at == stored.ended_at)
         assert stored == original
+
+
+@settings(max_examples=150, deadline=None)
+@given(plays=st.lists(_plays(), max_size=30), data=st.data())
+def test_a_range_moved_to_the_plays_own_bounds_selects_the_same_plays(
+    plays: list[Play], data: st.DataObject
+) -> None:
+    view = view_of([rows(plays)])
+    moments = st.one_of(
+        st.none(),
+        st.datetimes(
+            min_value=datetime(2023, 6, 1), max_value=datetime(2025, 6, 1), timezones=st.just(UTC)
+        ),
+        st.sampled_from([p.started_at for p in plays]) if plays else st.none(),
+    )
+    start, end = data.draw(moments), data.draw(moments)
+    if start is not None and end is not None and start > end:
+        start, end = end, start  # a range, as every route resolves one
+    lo, hi = view.same_selection(start, end)
+    moved_start = None if lo is None else instant_of(lo)
+    moved_end = None if hi is None else instant_of(hi)
+    moved = view.started_in(moved_start, moved_end, counted=False)
+    assert moved.tolist() == view.started_in(start, end, counted=False).tolist()
+
+
+def test_a_view_remembers_its_latest_answers() -> None:
+    view = view_of([rows([make_play()])])
+    made: list[int] = []
+
+    def ask(n: int) -> int:
+        def make() -> int:
+            made.append(n)
+            return n * 10
+
+        return view.remembered(("q", n), make)
+
+    assert [ask(1), ask(2), ask(1)] == [10, 20, 10]
+    assert made == [1, 2]  # the second ("q", 1) was remembered
+    for n in range(3, 3 + REMEMBERED):
+        ask(n)
+    ask(2)
+    assert made[-1] == 2  # the oldest answers make room: ("q", 2) was asked for again
