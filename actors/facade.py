@@ -20,7 +20,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from actors import relay, scheduler, scrobbled_now, topics
 from actors.asking import ask
 from actors.broadcaster import BroadcastStats, Subscription
-from actors.events import Event
+from actors.events import Event, event_of, now_playing_payload
 from actors.hub import Hub
 from actors.import_source import Upload
 from actors.importer import ImportQueue
@@ -164,8 +164,8 @@ class Pipeline:
     def playing_now(self, user_id: str, state: NowPlaying) -> Event:
         """A scrobbler's ``playing_now``: the user's now-playing state at once, and ``idle``
         when the track's length (or 10 minutes) has passed without news (``scrobbled_now``)."""
-        name, data = state.event()
-        event = self._hub.broadcaster.publish(Event(topics.now_playing(user_id), name, data))
+        topic = topics.now_playing(user_id)
+        event = self._hub.broadcaster.publish(event_of(topic, now_playing_payload(state)))
         seconds = state.duration_ms / 1000 if state.duration_ms else scrobbled_now.DEFAULT_SECONDS
         if self._expiries is not None:
             with contextlib.suppress(anyio.WouldBlock, anyio.BrokenResourceError):
