@@ -42,7 +42,7 @@ DELETE_TIMEOUT = 10.0
 
 class Pipeline:
     """The pipeline's commands and events. A send end left out (``None``) is a command this
-    pipeline was built without (``echostats import`` runs no poller, say)."""
+    facade was built without (a test's facade that only publishes, say)."""
 
     def __init__(
         self,

@@ -11,12 +11,11 @@ import contextlib
 import functools
 import uuid
 
-import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from actors import bridge, poll_manager
 from actors.events import Event
-from actors.hub import ActorRun, Hub
+from actors.hub import ActorRun, Hub, bounded_stream
 from actors.messages import AggregatorMessage
 from actors.pipeline import PipelineStreams
 from actors.poller import PollerConfig, PollerDeps
@@ -93,7 +92,7 @@ async def open_hub(
     import writes — for nobody (7% of its time measured during an import)."""
     if store.private:
         return await stack.enter_async_context(Hub())
-    send, outbox = anyio.create_memory_object_stream[Event](bridge.OUTBOX_SIZE)
+    send, outbox = bounded_stream(bridge.OUTBOX_SIZE, Event)
     broadcaster = bridge.BridgedBroadcaster(send)
     hub = await stack.enter_async_context(Hub(broadcaster=broadcaster))
     # The broadcaster owns the outbox's send end (closed with it, when the hub stops); the
