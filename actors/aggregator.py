@@ -279,9 +279,9 @@ async def run(
     anything else (a deletion) waits until no write is under way.
 
     Every reply is closed however its request ends (``actors/asking.py``). A write that fails
-    ends this run: the supervisor restarts the actor with a new ``Aggregator`` (``Fresh`` in
-    ``actors/pipeline.py``), whose ``recover`` redoes what was journalled, so no batch planned
-    by the failed run is taken for stored by the next one."""
+    ends this run: the supervisor restarts the actor with a new ``Aggregator`` (its factory in
+    ``actors/pipeline.py`` builds one per run), whose ``recover`` redoes what was journalled,
+    so no batch planned by the failed run is taken for stored by the next one."""
     await aggregator.recover()
     task_status.started()
     writing = anyio.Semaphore(1)

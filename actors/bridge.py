@@ -54,6 +54,11 @@ class BridgedBroadcaster(Broadcaster):
             self.bridge_dropped += 1
         return stamped
 
+    def close(self) -> None:
+        """For shutdown: also the bridge's outbox, whose send end this broadcaster owns."""
+        super().close()
+        self._outbox.close()
+
     def publish_remote(self, event: Event) -> Event:
         """An event another instance produced: local subscribers only."""
         return super().publish(event)

@@ -76,7 +76,7 @@ class Enricher:
         users: Users,
         *,
         learn: Callable[[str, Sequence[Spelling]], Awaitable[None]],
-        budget_per_hour: int,
+        budget: RequestBudget,
         now: Callable[[], datetime],
         scan_plays: int = SCAN_PLAYS,
         clock: Callable[[], float] = time.monotonic,
@@ -87,7 +87,7 @@ class Enricher:
         self.plays = plays
         self.users = users
         self.learn = learn
-        self.budget = RequestBudget(budget_per_hour)
+        self.budget = budget  # may outlive this enricher: a restart keeps spending the same one
         self.now = now
         self.scan_plays = scan_plays
         self.clock = clock

@@ -5,8 +5,10 @@ An ``Event`` is addressed to one topic (``"now-playing:<user_id>"``, ``"sync-job
 The broadcaster assigns the id when the event is published, so producers leave it at 0.
 
 Producers build an event from a typed, frozen payload (``event_of``): a dataclass whose
-``NAME`` is the event name and whose fields, in order, are the JSON data. The payloads of the
-stats and now-playing topics are here; the job events' are in ``actors.job_events``.
+``NAME`` is the event name and whose fields, in order, are the JSON data (a field that is itself
+a dataclass, such as ``NowPlayingChanged.track``, is a JSON object). The payloads of the stats
+and now-playing topics are here; the job events' are in ``actors.job_events``. Consumers read a
+now-playing state back with ``read_now_playing`` instead of picking the data apart by key.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar, Protocol
 
+from echostats.domain.polling import NowPlaying
 from echostats.domain.timestamps import iso_utc
 
 
@@ -64,7 +67,13 @@ class Payload(Protocol):
 
 def event_data(payload: Payload) -> dict[str, Any]:
     """The event's JSON data: the payload's fields, in order."""
-    return {f.name: getattr(payload, f.name) for f in dataclasses.fields(payload)}
+    return {f.name: _data(getattr(payload, f.name)) for f in dataclasses.fields(payload)}
+
+
+def _data(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
 
 
 def event_of(topic: str, payload: Payload) -> Event:
@@ -108,3 +117,63 @@ class Idle:
 
     NAME: ClassVar[str] = "idle"
     at: datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class PlayingTrack:
+    """The track of a ``now_playing`` event (its ``track`` object)."""
+
+    spotify_id: str | None
+    name: str | None
+    artists: tuple[str, ...]
+    album: str | None
+    image_url: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class NowPlayingChanged:
+    """``now_playing`` (now-playing topic): what plays now, from the poller, a player command
+    or a scrobbler's ``playing_now``."""
+
+    NAME: ClassVar[str] = "now_playing"
+    track: PlayingTrack
+    progress_ms: int | None
+    duration_ms: int | None
+    is_playing: bool
+    device: str | None
+    at: datetime
+
+
+def now_playing_payload(state: NowPlaying) -> NowPlayingChanged | Idle:
+    """The now-playing topic's state event for ``state``: ``idle`` when nothing plays."""
+    if state.idle:
+        return Idle(state.at)
+    track = PlayingTrack(
+        state.track_id, state.track_name, state.artists, state.album, state.image_url
+    )
+    return NowPlayingChanged(
+        track, state.progress_ms, state.duration_ms, state.is_playing, state.device, state.at
+    )
+
+
+def read_now_playing(event: Event) -> NowPlayingChanged | None:
+    """The ``now_playing`` state ``event`` carries (one bridged from another replica too, whose
+    data came back from JSON); None for any other event."""
+    if event.name != NowPlayingChanged.NAME:
+        return None
+    data, track = event.data, event.data.get("track") or {}
+    at = data["at"]
+    return NowPlayingChanged(
+        PlayingTrack(
+            track.get("spotify_id"),
+            track.get("name"),
+            tuple(track.get("artists") or ()),
+            track.get("album"),
+            track.get("image_url"),
+        ),
+        data.get("progress_ms"),
+        data.get("duration_ms"),
+        bool(data.get("is_playing")),
+        data.get("device"),
+        at if isinstance(at, datetime) else datetime.fromisoformat(at),
+    )

@@ -1,28 +1,37 @@
-"""The hub owns the pipeline's runtime: one task group, the supervisor, the broadcaster and every
-stream between actors, so the wiring of actors by stream name lives in one place.
+"""The hub runs the pipeline's actors: one task group, the supervisor and the broadcaster.
+
+Streams are wired explicitly, never looked up by name. The composition code creates each
+stream pair once (``bounded_stream``) and hands its ends over: the send end to the producer,
+the receive end to the consumer. Whoever is handed an end owns it and closes it; once every
+send end of a stream is closed, its consumer's ``async for`` ends (``EndOfStream``)::
 
     async with Hub() as hub:
-        plays_in, plays_out = hub.stream("plays", 500, Play)
-        await hub.start_actor("poller", poller.run, spotify, plays_in)
-        await hub.start_actor("aggregator", aggregator.run, store, plays_out, hub.broadcaster)
+        plays = bounded_stream(500, Play)
+        await hub.start_actor("poller", lambda send: partial(poller.run, spotify, send), plays.send)
+        await hub.start_actor("aggregator", make_aggregator, plays.receive)
 
-Streams are always bounded, so a slow consumer slows its producers instead of growing memory.
-Each run of an actor gets its own clones of the stream ends it was given: it owns them and may
-close them (``async with``) without breaking the stream for its restart or for other actors; the
-hub closes the originals on shutdown. An argument wrapped in ``Fresh(factory)`` is built anew for
-each run, so a restarted actor starts from clean state instead of the state its crash left (the
-aggregator's batches in flight, say).
+An actor is registered as a factory: ``factory(*ends)`` builds the actor's per-run state and
+returns its run (an async callable taking ``task_status``). The supervisor calls it for every
+run, so a restarted actor starts from fresh state, never from the state its crash left (the
+aggregator's batches in flight, say); an object that must outlive a run is made outside the
+factory, and the wiring says why.
+
+Each run gets its own clones of the ends given to ``start_actor`` and closes them when it ends,
+so a crashed run does not break the stream for its restart. The hub owns the originals and
+closes them when the actor is finished for good: it returned (the supervisor restarts only a
+crash), or the hub shut down. A producer that is not an actor (the facade, the Spotify client's
+record sink) closes its ends itself; ``at_shutdown`` tells it when the actors have stopped.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import math
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, Self, TypeVar
 
 import anyio
-from anyio.abc import TaskGroup
+from anyio.abc import TaskGroup, TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from actors.broadcaster import Broadcaster
@@ -30,23 +39,32 @@ from actors.supervisor import ActorStatus, Backoff, Supervisor
 
 T = TypeVar("T")
 
-
-@dataclasses.dataclass(frozen=True)
-class _NamedStream:
-    send: MemoryObjectSendStream[Any]
-    receive: MemoryObjectReceiveStream[Any]
-    max_buffer: int
-    item_type: type
+StreamEnd = MemoryObjectSendStream[Any] | MemoryObjectReceiveStream[Any]
 
 
-_StreamEnd = (MemoryObjectSendStream, MemoryObjectReceiveStream)
+class StreamPair(NamedTuple, Generic[T]):
+    send: MemoryObjectSendStream[T]
+    receive: MemoryObjectReceiveStream[T]
 
 
-@dataclasses.dataclass(frozen=True)
-class Fresh(Generic[T]):
-    """An actor argument that ``make`` builds for every run of the actor."""
+def bounded_stream(max_buffer: int, item_type: type[T]) -> StreamPair[T]:
+    """A new stream between actors. Always bounded: a slow consumer slows its producers
+    instead of growing memory. ``item_type`` is what the stream carries (for the type checker
+    and the reader of the wiring)."""
+    if not 1 <= max_buffer < math.inf:
+        raise ValueError("a pipeline stream needs a finite buffer of at least 1")
+    send, receive = anyio.create_memory_object_stream[T](max_buffer)
+    return StreamPair(send, receive)
 
-    make: Callable[[], T]
+
+class ActorRun(Protocol):
+    """One run of an actor; it calls ``task_status.started()`` once it is ready."""
+
+    def __call__(self, *, task_status: TaskStatus[None]) -> Awaitable[None]: ...
+
+
+# ``factory(*ends)`` with this run's clones of the actor's stream ends.
+ActorFactory = Callable[..., ActorRun]
 
 
 class Hub:
@@ -55,7 +73,8 @@ class Hub:
     ) -> None:
         self.broadcaster = broadcaster or Broadcaster()
         self._backoff = backoff
-        self._streams: dict[str, _NamedStream] = {}
+        self._owned: list[StreamEnd] = []  # the originals given to ``start_actor``
+        self._at_shutdown: list[Callable[[], None]] = []
         self._task_group: TaskGroup | None = None
         self._supervisor: Supervisor | None = None
 
@@ -86,51 +105,43 @@ class Hub:
         try:
             return await self._task_group.__aexit__(exc_type, exc, tb)
         finally:
+            # Also the ends of an actor cancelled before its supervision began.
+            _close_all(self._owned)
+            for close in self._at_shutdown:
+                close()
             self.broadcaster.close()
-            for named in self._streams.values():
-                named.send.close()
-                named.receive.close()
 
-    def stream(
-        self, name: str, max_buffer: int, item_type: type[T]
-    ) -> tuple[MemoryObjectSendStream[T], MemoryObjectReceiveStream[T]]:
-        """The bounded stream called ``name``, created on first use; every caller gets the same.
+    def at_shutdown(self, close: Callable[[], None]) -> None:
+        """Call ``close`` once the hub has stopped every actor: how a producer that is not an
+        actor (the facade) closes the send ends it was handed without failing an actor's
+        last request."""
+        self._at_shutdown.append(close)
 
-        Asking again with another size or item type is a wiring mistake and raises.
+    async def start_actor(self, name: str, factory: ActorFactory, *ends: StreamEnd) -> None:
+        """Supervise the actor ``factory`` makes; the hub now owns ``ends``.
+
+        Every run calls ``factory`` with its own clones of ``ends`` (closed when the run ends)
+        and awaits what it returns. The originals are closed once the actor is finished for
+        good, so a producer that returns ends its consumer's stream.
         """
-        if max_buffer < 1 or max_buffer == float("inf"):
-            raise ValueError("a pipeline stream needs a finite buffer of at least 1")
-        named = self._streams.get(name)
-        if named is None:
-            send, receive = anyio.create_memory_object_stream[T](max_buffer)
-            named = _NamedStream(send, receive, max_buffer, item_type)
-            self._streams[name] = named
-        elif (named.max_buffer, named.item_type) != (max_buffer, item_type):
-            raise ValueError(
-                f"stream {name!r} exists with buffer {named.max_buffer} of "
-                f"{named.item_type.__name__}"
-            )
-        return named.send, named.receive
+        for end in ends:
+            if not isinstance(end, MemoryObjectSendStream | MemoryObjectReceiveStream):
+                raise TypeError(f"actor {name!r}: only stream ends go to start_actor")
+        self._owned.extend(ends)
 
-    async def start_actor(
-        self, name: str, actor: Callable[..., Awaitable[None]], *args: Any
-    ) -> None:
-        """Supervise ``actor(*args)``; for each run, stream ends among ``args`` are cloned and
-        ``Fresh`` arguments built."""
-
-        async def run(*, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
-            clones = {i: arg.clone() for i, arg in enumerate(args) if isinstance(arg, _StreamEnd)}
-            built = {i: arg.make() for i, arg in enumerate(args) if isinstance(arg, Fresh)}
+        async def run(*, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+            clones = [end.clone() for end in ends]
             try:
-                await actor(
-                    *(clones.get(i, built.get(i, arg)) for i, arg in enumerate(args)),
-                    task_status=task_status,
-                )
+                await factory(*clones)(task_status=task_status)
             finally:
-                for clone in clones.values():
-                    clone.close()
+                _close_all(clones)
 
-        await self.supervisor.start(name, run)
+        await self.supervisor.start(name, run, finished=lambda: _close_all(ends))
 
     def liveness(self) -> dict[str, ActorStatus]:
         return self.supervisor.liveness() if self._supervisor is not None else {}
+
+
+def _close_all(ends: tuple[StreamEnd, ...] | list[StreamEnd]) -> None:
+    for end in ends:
+        end.close()  # closing twice is harmless

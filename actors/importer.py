@@ -1,7 +1,8 @@
 """The importer: reads uploaded Spotify exports and hands their plays to the aggregator.
 
-``Importer.submit`` (called through the facade once the route has checked the upload) creates
-the pending job and queues the request; ``run`` serves the queue. One import runs at a time (the
+``ImportQueue.submit`` (the facade's, called once the route has checked the upload) creates
+the pending job and queues the request; ``run`` serves the queue with an ``Importer`` built for
+that run. One import runs at a time (the
 store is the bottleneck, and two would only interleave); queued ones stay ``pending`` and can be
 cancelled. Parsing runs in a worker thread one batch ahead of the store, so the event loop stays
 free and the parse overlaps the writes. Memory is bounded by two batches, whatever the file size.
@@ -74,28 +75,21 @@ class ImportRequest:
         return self.reporter.job_id
 
 
-class Importer:
+class ImportQueue:
+    """The facade's side: creates each import's pending job and queues it for the importer.
+    It owns the queue's send end (``close``)."""
+
     def __init__(
         self,
         jobs: SyncJobs,
         publish: Callable[[Event], object],
         now: Callable[[], datetime],
-        *,
-        to_aggregator: MemoryObjectSendStream[AggregatorMessage],
-        control: JobControl,
         queue: MemoryObjectSendStream[ImportRequest],
-        rules: CountingRules = DEFAULT_RULES,
-        batch_size: int = BATCH_SIZE,
     ) -> None:
         self._jobs = jobs
         self._publish = publish
         self._now = now
-        self._to_aggregator = to_aggregator
-        self._control = control
         self._queue = queue
-        self._rules = rules
-        self._batch_size = batch_size
-        self._one_at_a_time = anyio.Lock()
 
     async def submit(self, user_id: str, upload: Upload, workdir: Path, dry_run: bool) -> str:
         """Create the pending import job and queue it; returns the job id."""
@@ -110,6 +104,33 @@ class Importer:
                 "Too many imports are waiting to run; try again in a minute.", retry_after=60
             ) from None
         return reporter.job_id
+
+    def close(self) -> None:
+        self._queue.close()
+
+
+class Importer:
+    """The actor's side: runs queued imports, one at a time. Built anew for every run."""
+
+    def __init__(
+        self,
+        jobs: SyncJobs,
+        publish: Callable[[Event], object],
+        now: Callable[[], datetime],
+        *,
+        to_aggregator: MemoryObjectSendStream[AggregatorMessage],
+        control: JobControl,
+        rules: CountingRules = DEFAULT_RULES,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self._jobs = jobs
+        self._publish = publish
+        self._now = now
+        self._to_aggregator = to_aggregator
+        self._control = control
+        self._rules = rules
+        self._batch_size = batch_size
+        self._one_at_a_time = anyio.Lock()
 
     async def run_job(self, request: ImportRequest) -> None:
         reporter = request.reporter

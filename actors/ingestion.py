@@ -1,21 +1,23 @@
 """Wiring of live ingestion (poll manager + pollers) and of the multi-instance event bridge.
 
 The app's lifespan opens the hub with ``open_hub`` (bridged to other instances when the
-database may be shared), starts the base pipeline, then calls ``start_ingestion``.
+database may be shared), starts the base pipeline, then calls ``start_ingestion`` with the same
+``PipelineStreams``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 
-import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from actors import bridge, poll_manager
 from actors.events import Event
-from actors.hub import Hub
+from actors.hub import ActorRun, Hub, bounded_stream
 from actors.messages import AggregatorMessage
-from actors.pipeline import AGGREGATOR, AGGREGATOR_BUFFER
+from actors.pipeline import PipelineStreams
 from actors.poller import PollerConfig, PollerDeps
 from actors.timing import Timing
 from echostats.metrics import PollLag
@@ -45,6 +47,7 @@ def poller_config(settings: Settings) -> PollerConfig:
 
 async def start_ingestion(  # noqa: PLR0917 - the composition root's collaborators
     hub: Hub,
+    streams: PipelineStreams,
     store: Store,
     spotify: SpotifyClient,
     tokens: EncryptedTokenStore,
@@ -53,21 +56,29 @@ async def start_ingestion(  # noqa: PLR0917 - the composition root's collaborato
     owner: str,
     poll_lag: PollLag | None = None,
 ) -> None:
-    to_aggregator, _ = hub.stream(AGGREGATOR, AGGREGATOR_BUFFER, AggregatorMessage)
-    _, signed_in = hub.stream(poll_manager.SIGNED_IN, poll_manager.SIGNED_IN_BUFFER, str)
-    deps = PollerDeps(
-        spotify=spotify,
-        tokens=tokens,
-        state=PollState(store),
-        leases=Leases(store, owner),
-        to_aggregator=to_aggregator,
-        publish=hub.broadcaster.publish,
-        timing=timing,
-        config=config,
+
+    def run_poll_manager(
+        signed_in: MemoryObjectReceiveStream[str],
+        to_aggregator: MemoryObjectSendStream[AggregatorMessage],
+    ) -> ActorRun:
+        # Per run, as the per-user pollers the poll manager starts.
+        deps = PollerDeps(
+            spotify=spotify,
+            tokens=tokens,
+            state=PollState(store),
+            leases=Leases(store, owner),
+            to_aggregator=to_aggregator,
+            publish=hub.broadcaster.publish,
+            timing=timing,
+            config=config,
+        )
+        if poll_lag is not None:
+            deps.on_polled, deps.on_stopped = poll_lag.polled, poll_lag.stopped
+        return functools.partial(poll_manager.run, signed_in, deps)
+
+    await hub.start_actor(
+        "poller", run_poll_manager, streams.signed_in.receive, streams.aggregator.send.clone()
     )
-    if poll_lag is not None:
-        deps.on_polled, deps.on_stopped = poll_lag.polled, poll_lag.stopped
-    await hub.start_actor("poller", poll_manager.run, signed_in, deps)
 
 
 async def open_hub(
@@ -81,10 +92,16 @@ async def open_hub(
     import writes — for nobody (7% of its time measured during an import)."""
     if store.private:
         return await stack.enter_async_context(Hub())
-    send, outbox = anyio.create_memory_object_stream[Event](bridge.OUTBOX_SIZE)
+    send, outbox = bounded_stream(bridge.OUTBOX_SIZE, Event)
     broadcaster = bridge.BridgedBroadcaster(send)
     hub = await stack.enter_async_context(Hub(broadcaster=broadcaster))
+    # The broadcaster owns the outbox's send end (closed with it, when the hub stops); the
+    # hub owns its receive end for the bridge.
     await hub.start_actor(
-        "event_bridge", bridge.run, outbox, EventLog(store), broadcaster, owner, timing.now
+        "event_bridge",
+        lambda events: functools.partial(
+            bridge.run, events, EventLog(store), broadcaster, owner, timing.now
+        ),
+        outbox,
     )
     return hub

@@ -59,6 +59,7 @@ class LedgerBuilder:
         *,
         publish: Callable[[Event], Event],
         now: Callable[[], datetime],
+        queue: MemoryObjectSendStream[BuildLedger],
         owner: str = "",
     ) -> None:
         self._store = store
@@ -70,18 +71,16 @@ class LedgerBuilder:
         self._now = now
         self._queued: dict[str, str] = {}  # job id → user id, queued or running here
         self._lock = anyio.Lock()
-        self._send: MemoryObjectSendStream[BuildLedger] | None = None
+        self._send = queue  # the facade's side (``start``); closed by ``close``
 
     def is_building(self, user_id: str) -> bool:
         return user_id in self._queued.values()
 
-    def attach(self, send: MemoryObjectSendStream[BuildLedger]) -> None:
-        self._send = send
+    def close(self) -> None:
+        self._send.close()
 
     async def start(self, user_id: str) -> tuple[str, bool]:
         """Queue a build; returns (job id, True) or the running job's (id, False)."""
-        if self._send is None:
-            raise RuntimeError("the ledger builder is not running")
         message = await self._create(user_id, None)
         if message is None:
             return next(j for j, u in self._queued.items() if u == user_id), False

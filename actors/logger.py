@@ -43,6 +43,10 @@ class RecordSink:
         except (anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError):
             self.dropped += 1
 
+    def close(self) -> None:
+        """No more records: the logger writes what it has and finishes."""
+        self.send.close()
+
 
 def to_document(record: ApiCallRecord) -> dict[str, object]:
     doc = asdict(record)

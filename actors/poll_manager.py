@@ -24,9 +24,8 @@ from echostats.store.leases import poll_lease
 log = logging.getLogger(__name__)
 
 CRASH_BACKOFF = (1.0, 5.0, 30.0, 120.0)
-# The hub stream of user ids that just signed in (``Pipeline.user_signed_in``); a full stream
-# drops the id, and the periodic discovery finds the user a little later.
-SIGNED_IN = "signed_in"
+# The inbox of user ids that just signed in (``Pipeline.user_signed_in``); a full inbox drops
+# the id, and the periodic discovery finds the user a little later.
 SIGNED_IN_BUFFER = 64
 
 

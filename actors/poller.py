@@ -28,7 +28,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from actors import topics
 from actors.asking import ask
-from actors.events import Event
+from actors.events import Event, event_of, now_playing_payload
 from actors.messages import AggregatorMessage, BatchOutcome, PlayBatch
 from actors.timing import Timing
 from echostats.domain.estimate import NowPlayingSample, RecentPlay, estimate_ms_played
@@ -225,8 +225,8 @@ class UserPoller:
         )
         previous, self._last = self._last, current
         if state_changed(previous, current):
-            name, data = current.event()
-            self._d.publish(Event(topics.now_playing(self.user_id), name, data))
+            topic = topics.now_playing(self.user_id)
+            self._d.publish(event_of(topic, now_playing_payload(current)))
         playing = current.is_playing and not current.idle
         changed = track_changed(previous, current)
         if changed:

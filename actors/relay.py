@@ -41,7 +41,6 @@ from echostats.store.relay import Entry, RelayQueue, RelayTargets, Target
 
 log = logging.getLogger(__name__)
 
-NUDGES = "relay_nudges"
 NUDGE_BUFFER = 1  # one pending nudge wakes the sender; more say nothing new
 LEASE = "relay:sender"
 LEASE_TTL = 60.0

@@ -1,6 +1,6 @@
 """The scheduler: starts sync jobs (initial, periodic, manual), at most one per user at a time.
 
-Requests arrive on the ``sync_requests`` stream (``request_sync`` sends them for the facade) and
+Requests arrive on the scheduler's inbox (``request_sync`` sends them for the facade) and
 are answered at once with a ``SyncTicket``: ``started`` with the new job's id, or
 ``already_running`` with the running job's id. Between requests the scheduler wakes when the
 next user's periodic sync is due (``interval`` after that user's last sync job was created).
@@ -19,10 +19,9 @@ from typing import Literal
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
-from anyio.streams.memory import MemoryObjectReceiveStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from actors.asking import Reply, ask
-from actors.hub import Hub
 from actors.job_events import JobReporter, Publish
 from actors.jobs import JobControl
 from actors.syncer import SyncDeps, run_sync
@@ -34,7 +33,6 @@ from echostats.store.users import Users
 
 log = logging.getLogger(__name__)
 
-SYNC_REQUESTS = "sync_requests"
 SYNC_REQUESTS_BUFFER = 64
 ACTOR_NAME = "scheduler"
 # Wake at least this often, so users who signed in on another replica get their periodic sync.
@@ -66,13 +64,12 @@ class SyncRequest:
     reply: Reply[SyncTicket] | None = field(default=None, compare=False)
 
 
-async def request_sync(hub: Hub, user_id: str, job_type: JobType) -> SyncTicket:
+async def request_sync(
+    requests: MemoryObjectSendStream[SyncRequest], user_id: str, job_type: JobType
+) -> SyncTicket:
     """Ask the running scheduler for a sync (the facade's ``request_sync``)."""
-    if ACTOR_NAME not in hub.liveness():
-        raise SyncUnavailable("Syncing is not running in this service right now; try again soon.")
-    send, _ = hub.stream(SYNC_REQUESTS, SYNC_REQUESTS_BUFFER, SyncRequest)
     return await ask(
-        send,
+        requests,
         lambda reply: SyncRequest(user_id, job_type, reply),
         SyncTicket,
         what="Starting the sync",

@@ -21,7 +21,6 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from actors.broadcaster import Broadcaster
 from actors.events import Idle, event_of
 
-INBOX = "scrobbled_now_playing"
 INBOX_SIZE = 256  # a full inbox drops an expiry: the state then lasts until the next change
 DEFAULT_SECONDS = 600.0  # ListenBrainz's PLAYING_NOW_MAX_DURATION
 

@@ -4,7 +4,8 @@ An actor is ``async def run(*args, task_status=anyio.TASK_STATUS_IGNORED)`` that
 ``task_status.started()`` once it is ready. A crash (any ``Exception``) restarts it after an
 exponential, capped delay; the delay resets once a run has stayed up for ``healthy_after``
 seconds. Cancellation is never caught, so shutting the task group down stops every actor without
-a restart. An actor that returns normally has finished its work and is not restarted.
+a restart. An actor that returns normally has finished its work and is not restarted; ``start``'s
+``finished`` is then called (and when shutdown cancels the actor), never between restarts.
 """
 
 from __future__ import annotations
@@ -115,8 +116,15 @@ class Supervisor:
     def liveness(self) -> dict[str, ActorStatus]:
         return {name: state.snapshot() for name, state in self._states.items()}
 
-    async def start(self, name: str, actor: Actor, *args: Any) -> None:
-        """Run ``actor(*args)`` under supervision as ``name``.
+    async def start(
+        self,
+        name: str,
+        actor: Actor,
+        *args: Any,
+        finished: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Run ``actor(*args)`` under supervision as ``name``; ``finished()`` once it is done
+        for good (it returned, or was cancelled), not after a crash that is restarted.
 
         Returns once the actor is ready for the first time, once its first attempt has failed
         (it then keeps being restarted in the background), or after ``first_start_timeout``
@@ -128,7 +136,7 @@ class Supervisor:
         self._states[name] = _State()
         settled = anyio.Event()
         self._task_group.start_soon(
-            self._supervise, name, actor, args, settled.set, name=f"actor:{name}"
+            self._supervise, name, actor, args, settled.set, finished, name=f"actor:{name}"
         )
         with anyio.move_on_after(self._first_start_timeout):
             await settled.wait()
@@ -139,6 +147,19 @@ class Supervisor:
             )
 
     async def _supervise(
+        self,
+        name: str,
+        actor: Actor,
+        args: tuple[Any, ...],
+        on_first_attempt: Callable[[], None],
+        finished: Callable[[], None],
+    ) -> None:
+        try:
+            await self._restarting(name, actor, args, on_first_attempt)
+        finally:
+            finished()
+
+    async def _restarting(
         self,
         name: str,
         actor: Actor,

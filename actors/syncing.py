@@ -1,19 +1,26 @@
 """Wiring of the sync side: scheduler (with the syncer) and enricher, started by the lifespan.
 
 Kept apart from ``actors/pipeline.py`` because these actors need the Spotify client, which the
-core pipeline (logger, aggregator) does not. Called once per process, after ``start_pipeline``.
+core pipeline (logger, aggregator) does not. Called once per process, after ``start_pipeline``,
+with the same ``PipelineStreams``: the scheduler is handed the receive end of the sync requests
+whose send end the facade holds.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from anyio.streams.memory import MemoryObjectReceiveStream
+
 from actors import enricher, scheduler
 from actors.facade import Pipeline
-from actors.hub import Hub
+from actors.hub import ActorRun, Hub
+from actors.pipeline import PipelineStreams
 from actors.syncer import SyncDeps
+from echostats.domain.library import RequestBudget
 from echostats.spotify import SpotifyClient
 from echostats.store import Store
 from echostats.store.catalog import Catalog, RecentPlays
@@ -34,6 +41,7 @@ class SyncConfig:
 
 async def start_syncing(  # noqa: PLR0917 - the composition root's collaborators
     hub: Hub,
+    streams: PipelineStreams,
     pipeline: Pipeline,
     store: Store,
     spotify: SpotifyClient,
@@ -41,7 +49,6 @@ async def start_syncing(  # noqa: PLR0917 - the composition root's collaborators
     config: SyncConfig,
     ledger: Ledger,
 ) -> None:
-    jobs = SyncJobs(store, config.instance_id)
     users = Users(store)
     deps = SyncDeps(
         spotify=spotify,
@@ -54,20 +61,34 @@ async def start_syncing(  # noqa: PLR0917 - the composition root's collaborators
         now=now,
         max_rate_wait=config.max_rate_wait,
     )
-    planner = scheduler.Scheduler(
-        deps, jobs, users, pipeline.jobs, pipeline.publish, interval=config.interval, now=now
-    )
-    _, inbox = hub.stream(
-        scheduler.SYNC_REQUESTS, scheduler.SYNC_REQUESTS_BUFFER, scheduler.SyncRequest
-    )
-    await hub.start_actor(scheduler.ACTOR_NAME, scheduler.run, inbox, planner)
-    looker = enricher.Enricher(
-        spotify,
-        Catalog(store),
-        RecentPlays(ledger),
-        users,
-        learn=ledger.learn,
-        budget_per_hour=config.enrich_budget_per_hour,
-        now=now,
-    )
-    await hub.start_actor("enricher", enricher.run, looker, config.enrich_interval)
+
+    def run_scheduler(inbox: MemoryObjectReceiveStream[scheduler.SyncRequest]) -> ActorRun:
+        # A new Scheduler per run: the syncs a crashed run started were cancelled with it.
+        planner = scheduler.Scheduler(
+            deps,
+            SyncJobs(store, config.instance_id),
+            users,
+            pipeline.jobs,
+            pipeline.publish,
+            interval=config.interval,
+            now=now,
+        )
+        return functools.partial(scheduler.run, inbox, planner)
+
+    await hub.start_actor(scheduler.ACTOR_NAME, run_scheduler, streams.sync_requests.receive)
+    # One budget for every run of the enricher: a crash must not reset its hourly allowance.
+    budget = RequestBudget(config.enrich_budget_per_hour)
+
+    def run_enricher() -> ActorRun:
+        looker = enricher.Enricher(
+            spotify,
+            Catalog(store),
+            RecentPlays(ledger),
+            users,
+            learn=ledger.learn,
+            budget=budget,
+            now=now,
+        )
+        return functools.partial(enricher.run, looker, config.enrich_interval)
+
+    await hub.start_actor("enricher", run_enricher)

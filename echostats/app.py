@@ -24,7 +24,13 @@ from actors.hub import Hub
 from actors.ingestion import instance_id, open_hub, poller_config, start_ingestion
 from actors.logger import RecordSink
 from actors.metering import pipeline_families
-from actors.pipeline import api_call_sink, relay_intake, start_pipeline, start_relay
+from actors.pipeline import (
+    PipelineStreams,
+    api_call_sink,
+    relay_intake,
+    start_pipeline,
+    start_relay,
+)
 from actors.relay import RelayConfig
 from actors.syncing import SyncConfig, start_syncing
 from actors.timing import REAL_TIME, Timing
@@ -138,6 +144,7 @@ def _first_sign_in(
 async def _pipeline_and_relay(  # noqa: PLR0917 - the composition root's collaborators
     app: FastAPI,
     hub: Hub,
+    streams: PipelineStreams,
     store: Store,
     cipher: TokenCipher,
     http: httpx.AsyncClient,
@@ -149,12 +156,19 @@ async def _pipeline_and_relay(  # noqa: PLR0917 - the composition root's collabo
     settings: Settings = app.state.settings
     app.state.relay_targets = RelayTargets(store, cipher)
     app.state.ledger = ledger = Ledger(store, max_bytes=settings.ledger_cache_mb << 20)
-    intake = relay_intake(hub, store, cipher, _utc_now)
     pipeline = await start_pipeline(
-        hub, store, ledger, _utc_now, metrics=metrics, owner=replica, before_write=intake
+        hub,
+        streams,
+        store,
+        ledger,
+        _utc_now,
+        metrics=metrics,
+        owner=replica,
+        relay_intake=relay_intake(store, cipher, _utc_now),
     )
     await start_relay(
         hub,
+        streams,
         store,
         cipher,
         http,
@@ -209,15 +223,17 @@ def create_app(
                 active_http, settings.update_feed_url, settings.update_check_ttl
             )
             clock = timing or REAL_TIME
-            replica = instance_id(settings)
-            app.state.instance_id = replica
+            app.state.instance_id = replica = instance_id(settings)
             hub = await open_hub(stack, active_store, replica, clock)
             # One-off work started by a request that must outlive it; cancelled at shutdown.
             background = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(background.cancel_scope.cancel)
             to_spotify = spotify_http or active_http
             token_store = EncryptedTokenStore(active_store, cipher)
-            log_sink = api_call_sink(hub)
+            # Every stream between the actors, made here once; the wiring below hands its ends
+            # to their owners (``actors/pipeline.py``).
+            streams = PipelineStreams.create()
+            log_sink = api_call_sink(hub, streams)
             spotify = SpotifyClient(
                 SpotifyConfig.from_settings(settings),
                 token_store,
@@ -228,7 +244,7 @@ def create_app(
                 now=clock.now,
             )
             pipeline = await _pipeline_and_relay(
-                app, hub, active_store, cipher, active_http, metrics, replica
+                app, hub, streams, active_store, cipher, active_http, metrics, replica
             )
             app.state.pipeline = pipeline
             metrics.set_collector("pipeline", pipeline_families(pipeline, log_sink))
@@ -261,6 +277,7 @@ def create_app(
                 await renew_demo_sign_in(app.state.auth)
             await start_ingestion(
                 hub,
+                streams,
                 active_store,
                 spotify,
                 token_store,
@@ -271,6 +288,7 @@ def create_app(
             )
             await start_syncing(
                 hub,
+                streams,
                 pipeline,
                 active_store,
                 spotify,

@@ -19,7 +19,7 @@ from actors import topics
 from actors.hub import Hub
 from actors.import_source import inspect_upload
 from actors.job_events import JobFinished, JobProgress, read_job_event
-from actors.pipeline import start_pipeline
+from actors.pipeline import PipelineStreams, start_pipeline
 from echostats.errors import EchoStatsError
 from echostats.settings import Settings
 from echostats.store import open_store
@@ -55,9 +55,15 @@ async def import_paths(
         async with Hub() as hub:
             # An owner of its own: a service sharing the database must not count this import's
             # job as its own (or the service's as this one's).
+            streams = PipelineStreams.create()
             pipeline = await start_pipeline(
-                hub, store, Ledger(store), _now, owner=f"cli-{uuid.uuid4().hex[:12]}"
+                hub, streams, store, Ledger(store), _now, owner=f"cli-{uuid.uuid4().hex[:12]}"
             )
+            # This process runs no poller, scheduler or relay: nothing would read those streams.
+            for unread in (streams.signed_in, streams.sync_requests, streams.relay_nudges):
+                unread.receive.close()
+            # Nor a Spotify client: the logger's stream has no producer, so the logger finishes.
+            streams.api_calls.send.close()
             async with pipeline.subscribe([topics.sync_jobs(user)]) as events:
                 job_id = await pipeline.submit_import(user, upload, workdir, dry_run=dry_run)
                 with Progress(

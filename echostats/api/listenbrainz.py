@@ -27,6 +27,7 @@ from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from actors import topics
+from actors.events import NowPlayingChanged, read_now_playing
 from actors.facade import Pipeline
 from echostats.api.errors import LISTENBRAINZ_ROOTS, error_response, is_listenbrainz
 from echostats.api.ratelimit import WindowLimiter, client_address
@@ -190,23 +191,23 @@ async def user_listens(request: Request, user_name: str, user_id: TokenUser) -> 
     }
 
 
-def _playing_listen(data: dict[str, Any], user_name: str) -> dict[str, Any]:
+def _playing_listen(state: NowPlayingChanged, user_name: str) -> dict[str, Any]:
     """The now-playing state (from a scrobbler or the Spotify poller) as a listen."""
-    track = data.get("track") or {}
+    track = state.track
     info: dict[str, Any] = {}
-    if data.get("duration_ms"):
-        info["duration_ms"] = data["duration_ms"]
-    if track.get("spotify_id"):
-        info["spotify_id"] = f"https://open.spotify.com/track/{track['spotify_id']}"
-    if data.get("device"):
-        info["media_player"] = data["device"]
+    if state.duration_ms:
+        info["duration_ms"] = state.duration_ms
+    if track.spotify_id:
+        info["spotify_id"] = f"https://open.spotify.com/track/{track.spotify_id}"
+    if state.device:
+        info["media_player"] = state.device
     metadata: dict[str, Any] = {
-        "artist_name": ", ".join(track.get("artists") or []),
-        "track_name": track.get("name") or "",
+        "artist_name": ", ".join(track.artists),
+        "track_name": track.name or "",
         "additional_info": info,
     }
-    if track.get("album"):
-        metadata["release_name"] = track["album"]
+    if track.album:
+        metadata["release_name"] = track.album
     return {"track_metadata": metadata, "user_name": user_name, "playing_now": True}
 
 
@@ -214,9 +215,9 @@ def _playing_listen(data: dict[str, Any], user_name: str) -> dict[str, Any]:
 async def user_playing_now(request: Request, user_name: str, user_id: TokenUser) -> dict[str, Any]:
     _own(user_name, user_id)
     pipeline: Pipeline = request.app.state.pipeline
-    state = pipeline.current_state(topics.now_playing(user_id))
-    playing = state is not None and state.name == "now_playing" and state.data.get("is_playing")
-    items = [_playing_listen(dict(state.data), user_name)] if playing and state else []
+    event = pipeline.current_state(topics.now_playing(user_id))
+    state = read_now_playing(event) if event is not None else None
+    items = [_playing_listen(state, user_name)] if state is not None and state.is_playing else []
     return {
         "payload": {
             "count": len(items),

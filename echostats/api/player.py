@@ -20,7 +20,7 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field, model_validator
 
 from actors import topics
-from actors.events import Event
+from actors.events import event_of, now_playing_payload
 from actors.poller import snapshot
 from echostats.api.auth import CurrentUser
 from echostats.api.passthrough import PipelineDep, PlayableOut, SpotifyDep, playable_out
@@ -187,8 +187,8 @@ async def _publish_state(
             extra={"user_id": user_id, "error": type(exc).__name__},
         )
         return None
-    name, data = snapshot(state, datetime.now(UTC)).event()
-    pipeline.publish(Event(topics.now_playing(user_id), name, data))
+    current = now_playing_payload(snapshot(state, datetime.now(UTC)))
+    pipeline.publish(event_of(topics.now_playing(user_id), current))
     return current_out(state)
 
 

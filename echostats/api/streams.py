@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse
 
 from actors import topics
-from actors.events import Event
+from actors.events import event_of, now_playing_payload
 from actors.facade import Pipeline
 from actors.poller import snapshot
 from echostats.api.auth import CurrentUser
@@ -66,8 +66,9 @@ async def _learn_state(request: Request, pipeline: Pipeline, user_id: str, topic
             state = await spotify.playback_state(user_id)
         except EchoStatsError:  # Spotify refuses or is down: the poller will say what it sees
             return
-        name, data = snapshot(state, datetime.now(UTC)).event()
-        pipeline.offer_state(Event(topic, name, data))
+        pipeline.offer_state(
+            event_of(topic, now_playing_payload(snapshot(state, datetime.now(UTC))))
+        )
 
 
 @router.get(

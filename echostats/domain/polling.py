@@ -34,25 +34,6 @@ class NowPlaying:
         """What must change for the stream to hear about it (progress alone does not count)."""
         return (self.track_id, self.track_name, self.is_playing and not self.idle, self.device)
 
-    def event(self) -> tuple[str, dict[str, object]]:
-        """The SSE event name and data for this state."""
-        if self.idle:
-            return "idle", {"at": self.at}
-        return "now_playing", {
-            "track": {
-                "spotify_id": self.track_id,
-                "name": self.track_name,
-                "artists": list(self.artists),
-                "album": self.album,
-                "image_url": self.image_url,
-            },
-            "progress_ms": self.progress_ms,
-            "duration_ms": self.duration_ms,
-            "is_playing": self.is_playing,
-            "device": self.device,
-            "at": self.at,
-        }
-
 
 def state_changed(previous: NowPlaying | None, current: NowPlaying) -> bool:
     """A track change, play/pause or device switch; the first sample counts unless idle."""

@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 from actors.enricher import Enricher
+from echostats.domain.library import RequestBudget
 from echostats.settings import Settings
 from echostats.simulator import Simulator, SimulatorConfig
 from echostats.spotify import SpotifyClient, SpotifyConfig
@@ -62,7 +63,7 @@ def enricher_for(
         RecentPlays(world.app.state.ledger),
         Users(store),
         learn=world.app.state.ledger.learn,
-        budget_per_hour=budget,
+        budget=RequestBudget(budget),
         now=lambda: datetime.now(UTC),
         clock=time.monotonic,
         sleep=time.sleep,

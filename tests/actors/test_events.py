@@ -6,15 +6,21 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from actors.bridge import from_document, to_document
 from actors.events import (
     Event,
     Idle,
+    NowPlayingChanged,
+    PlayingTrack,
     PlayRecorded,
     StatsRebuilt,
     StatsUpdated,
     encode_data,
     event_of,
+    now_playing_payload,
+    read_now_playing,
 )
+from echostats.domain.polling import NowPlaying
 
 
 class Step(enum.Enum):
@@ -74,3 +80,42 @@ def test_typed_payloads_make_the_events_browsers_know() -> None:
     }
     idle = event_of("now-playing:u1", Idle(at))
     assert (idle.name, idle.json) == ("idle", '{"at":"2026-01-01T00:00:00.000Z"}')
+
+
+PLAYING = NowPlaying(
+    track_id="t1",
+    track_name="Song",
+    artists=("A", "B"),
+    album="Album",
+    image_url=None,
+    progress_ms=1_500,
+    duration_ms=200_000,
+    is_playing=True,
+    device="Phone",
+    at=datetime(2026, 1, 1, tzinfo=UTC),
+)
+
+
+def test_the_now_playing_state_keeps_its_wire_format() -> None:
+    """Byte for byte the ``now_playing`` event the dashboard (``web/static/js``) reads."""
+    event = event_of("now-playing:u1", now_playing_payload(PLAYING))
+    assert event.name == "now_playing"
+    assert event.json == (
+        '{"track":{"spotify_id":"t1","name":"Song","artists":["A","B"],"album":"Album",'
+        '"image_url":null},"progress_ms":1500,"duration_ms":200000,"is_playing":true,'
+        '"device":"Phone","at":"2026-01-01T00:00:00.000Z"}'
+    )
+    idle = NowPlaying(None, None, (), None, None, None, None, False, None, PLAYING.at)
+    assert now_playing_payload(idle) == Idle(PLAYING.at)
+
+
+def test_a_now_playing_state_reads_back_typed_even_when_bridged() -> None:
+    payload = now_playing_payload(PLAYING)
+    assert isinstance(payload, NowPlayingChanged)
+    assert payload.track == PlayingTrack("t1", "Song", ("A", "B"), "Album", None)
+    local = event_of("now-playing:u1", payload)
+    assert read_now_playing(local) == payload
+    # From another replica: the data went through JSON (lists, an ISO time).
+    bridged = from_document(to_document(local, "other", PLAYING.at))
+    assert read_now_playing(bridged) == payload
+    assert read_now_playing(event_of("now-playing:u1", Idle(PLAYING.at))) is None

@@ -165,6 +165,37 @@ async def test_actor_that_returns_is_finished_not_restarted() -> None:
     assert (status.alive, status.restarts, status.last_error) == (False, 0, None)
 
 
+async def test_finished_is_told_once_the_actor_is_done_for_good_not_after_a_crash() -> None:
+    """The hub closes an actor's stream ends on ``finished``: a restart must keep them."""
+    finished: list[str] = []
+    runs = 0
+
+    async def crash_then_return(
+        *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        nonlocal runs
+        runs += 1
+        task_status.started()
+        if runs == 1:
+            raise RuntimeError("first run crashes")
+
+    async def forever(*, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        await anyio.sleep_forever()
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            supervisor = Supervisor(tg, FAST)
+            await supervisor.start(
+                "returns", crash_then_return, finished=lambda: finished.append("returns")
+            )
+            await supervisor.start("forever", forever, finished=lambda: finished.append("forever"))
+            await wait_until(lambda: finished == ["returns"])
+            assert runs == 2
+            tg.cancel_scope.cancel()
+    assert finished == ["returns", "forever"]
+
+
 async def test_names_are_unique() -> None:
     async def idle(*, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         task_status.started()

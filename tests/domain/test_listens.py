@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from actors.events import event_of, now_playing_payload
 from echostats.domain.dedup import MAX_SPAN, same_play
 from echostats.domain.lastfm import HEADERLESS, csv_header, csv_row_to_play, page_track_to_play
 from echostats.domain.listens import (
@@ -198,13 +199,14 @@ def test_playing_now_is_a_state_for_the_now_playing_stream() -> None:
     listen = _listen(spotify_id=TRACK, duration_ms=213_573, media_player="Navidrome")
     del listen["listened_at"]
     state = playing_now(listen, NOW)
-    assert state.event() == (
+    event = event_of("now-playing:u1", now_playing_payload(state))
+    assert (event.name, event.data) == (
         "now_playing",
         {
             "track": {
                 "spotify_id": TRACK,
                 "name": "Never Gonna Give You Up",
-                "artists": ["Rick Astley"],
+                "artists": ("Rick Astley",),
                 "album": "Whenever You Need Somebody",
                 "image_url": None,
             },

@@ -20,7 +20,7 @@ import pytest
 
 from actors.asking import NoAnswer
 from actors.hub import Hub
-from actors.pipeline import start_pipeline
+from actors.pipeline import PipelineStreams, start_pipeline
 from actors.supervisor import Backoff
 from echostats.settings import Settings
 from echostats.store import Store
@@ -137,7 +137,9 @@ async def test_a_failed_write_then_the_aggregators_restart_loses_no_play(tmp_pat
             for i in range(SECOND_BATCH)
         ]
         async with Hub(backoff=Backoff(initial=0.1, maximum=0.5)) as hub:
-            pipeline = await start_pipeline(hub, own, Ledger(own), lambda: t0 + timedelta(days=30))
+            pipeline = await start_pipeline(
+                hub, PipelineStreams.create(), own, Ledger(own), lambda: t0 + timedelta(days=30)
+            )
             # The first write's journal insert stalls 0.5 s, then its connection drops — twice,
             # as the driver retries a write once — about 1 s in, amid the second batch's plan.
             drop = {"failCommands": ["insert"], "blockConnection": True, "blockTimeMS": 500}
