@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 
 SYNC_REQUESTS_BUFFER = 64
 ACTOR_NAME = "scheduler"
+# A user without any sync job gets a periodic one only this long after the scan first saw them:
+# their first sign-in requests the initial sync, and a periodic one started first would take
+# its place ("already running").
+NEVER_SYNCED_GRACE = timedelta(minutes=1)
 # Wake at least this often, so users who signed in on another replica get their periodic sync.
 MAX_IDLE_WAIT = 60.0
 STORE_RETRY = 5.0  # a scan the database did not answer is tried again this soon
@@ -95,6 +99,7 @@ class Scheduler:
         self.control = control
         self.publish = publish
         self.interval = timedelta(seconds=interval)
+        self._never_synced: dict[str, datetime] = {}  # user → when this run first saw them
         self.now = now
         self._running: dict[str, str] = {}  # user id → job id, jobs of this process
 
@@ -151,7 +156,10 @@ class Scheduler:
             if user_id in self._running:
                 continue
             last = await self.jobs.last_of(user_id)
-            due_at = last.created_at + self.interval if last else now
+            if last is not None:
+                due_at = last.created_at + self.interval
+            else:  # a new user: their first sign-in asks for the initial sync, which does more
+                due_at = self._never_synced.setdefault(user_id, now) + NEVER_SYNCED_GRACE
             if due_at <= now:
                 ticket = await self.request(tg, user_id, "periodic")
                 log.info("periodic sync", extra={"user_id": user_id, "status": ticket.status})
