@@ -306,11 +306,12 @@ class LedgerView:
 
     def first_starts(self, kind: Kind) -> I64:
         """When each entity's first counted play started (``NEVER`` when it has none)."""
-        tracks = self._first_track_start
-        if kind is Kind.TRACK:
-            return tracks
+        return self._first_track_start if kind is Kind.TRACK else self._first_artist_start
+
+    @cached_property
+    def _first_artist_start(self) -> I64:
         first = np.full(len(self.identity.artists), NEVER, np.int64)
-        np.minimum.at(first, self.identity.artist_idx, tracks[self._pair_track])
+        np.minimum.at(first, self.identity.artist_idx, self._first_track_start[self._pair_track])
         return first
 
     # --- plays of entities -----------------------------------------------------------------------

@@ -18,6 +18,7 @@ days are 23 or 25 hours long: the UTC range follows the zone.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -191,6 +192,7 @@ def resolve_range(
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)  # ten years of days, asked on every trend and discovery
 def bucket_label(day: date, granularity: Granularity) -> str:
     """Label of the trend bucket holding ``day``.
 
