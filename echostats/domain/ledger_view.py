@@ -53,7 +53,7 @@ I64 = npt.NDArray[np.int64]
 Index = npt.NDArray[np.intp]
 EPOCH_DAY = date(1970, 1, 1)
 NEVER = np.iinfo(np.int64).max
-REMEMBERED = 32  # answers kept per view (a summary of ten years: a few MB at most)
+REMEMBERED = 16  # answers kept per view (a summary of ten years of plays: ~3 MB at most)
 _MISSING = object()
 T = TypeVar("T")
 
