@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -84,14 +84,30 @@ def _chunks(view: LedgerView) -> Iterator[tuple[slice, Any]]:
         yield window, c.flags[window]
 
 
-def _recorded(view: LedgerView, window: slice, flags: Any) -> Iterator[tuple[Any, ...]]:
-    """Per play: id, start, end (ISO, UTC), ms, estimated, source, shuffle and skipped codes,
-    spelling code, platform / reason codes — one numpy call per column."""
+class _Recorded(NamedTuple):
+    """One play's own columns, decoded: codes for its spelling and strings."""
+
+    play_id: str
+    started: str  # ISO, UTC, without the Z
+    ended: str
+    ms: int
+    estimated: bool
+    source: int
+    shuffle: int  # the ledger's two-bit optional booleans
+    skipped: int
+    entry: int
+    platform: int
+    reason_start: int
+    reason_end: int
+
+
+def _recorded(view: LedgerView, window: slice, flags: Any) -> Iterator[_Recorded]:
+    """The plays of ``window``, one numpy call per column."""
     c = view.columns
     ids = c.ids[window].tobytes().hex()
     ids_of = (ids[24 * n : 24 * n + 24] for n in range(window.stop - window.start))
     strings = c.strings[window]
-    return zip(
+    columns = zip(
         ids_of,
         np.datetime_as_string(c.started[window].astype("datetime64[ms]"), unit="ms").tolist(),
         np.datetime_as_string(c.ended[window].astype("datetime64[ms]"), unit="ms").tolist(),
@@ -106,6 +122,7 @@ def _recorded(view: LedgerView, window: slice, flags: Any) -> Iterator[tuple[Any
         strings[:, _REASON_END].tolist(),
         strict=True,
     )
+    return map(_Recorded._make, columns)
 
 
 def _string_of(view: LedgerView) -> Callable[[int], str | None]:
@@ -125,33 +142,20 @@ def _csv_pieces(view: LedgerView) -> Iterator[str]:
     for window, flags in _chunks(view):
         writer.writerows(
             (
-                play_id,
-                f"{started}Z",
-                f"{ended}Z",
-                ms,
-                estimated,
-                *track_of(entry),
-                SOURCES[source],
-                string_of(platform),
-                TRI[shuffle],
-                TRI[skipped],
-                string_of(reason_start),
-                string_of(reason_end),
+                r.play_id,
+                f"{r.started}Z",
+                f"{r.ended}Z",
+                r.ms,
+                r.estimated,
+                *track_of(r.entry),
+                SOURCES[r.source],
+                string_of(r.platform),
+                TRI[r.shuffle],
+                TRI[r.skipped],
+                string_of(r.reason_start),
+                string_of(r.reason_end),
             )
-            for (
-                play_id,
-                started,
-                ended,
-                ms,
-                estimated,
-                source,
-                shuffle,
-                skipped,
-                entry,
-                platform,
-                reason_start,
-                reason_end,
-            ) in _recorded(view, window, flags)
+            for r in _recorded(view, window, flags)
         )
         yield buffer.getvalue()
         buffer.seek(0)
@@ -174,26 +178,13 @@ def _json_pieces(view: LedgerView) -> Iterator[str]:
     sources = [_encode(source) for source in SOURCES]
     for window, flags in _chunks(view):
         yield ",\n".join(
-            f'{{"id": "{play_id}", "played_at": "{started}Z", "ended_at": "{ended}Z", '
-            f'"ms_played": {ms}, "ms_played_estimated": {"true" if estimated else "false"}, '
-            f'{track_of(entry)}, "source": {sources[source]}, '
-            f'"platform": {string_of(platform)}, "shuffle": {_JSON_TRI[shuffle]}, '
-            f'"skipped": {_JSON_TRI[skipped]}, "reason_start": {string_of(reason_start)}, '
-            f'"reason_end": {string_of(reason_end)}}}'
-            for (
-                play_id,
-                started,
-                ended,
-                ms,
-                estimated,
-                source,
-                shuffle,
-                skipped,
-                entry,
-                platform,
-                reason_start,
-                reason_end,
-            ) in _recorded(view, window, flags)
+            f'{{"id": "{r.play_id}", "played_at": "{r.started}Z", "ended_at": "{r.ended}Z", '
+            f'"ms_played": {r.ms}, "ms_played_estimated": {"true" if r.estimated else "false"}, '
+            f'{track_of(r.entry)}, "source": {sources[r.source]}, '
+            f'"platform": {string_of(r.platform)}, "shuffle": {_JSON_TRI[r.shuffle]}, '
+            f'"skipped": {_JSON_TRI[r.skipped]}, "reason_start": {string_of(r.reason_start)}, '
+            f'"reason_end": {string_of(r.reason_end)}}}'
+            for r in _recorded(view, window, flags)
         )
 
 
