@@ -30,8 +30,10 @@ demo: $(RUNTIME)
 serve: $(RUNTIME)
 	$(BIN)/echostats serve
 
+# One worker process per core (pytest-xdist), each with its own embedded database server: most
+# tests wait on servers and timers, not on the CPU.
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -54,7 +55,16 @@ def anyio_backend() -> str:
 async def db_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedServer]:
     # Started and stopped without the restart watcher: a session fixture's setup and teardown
     # may run in different tasks, and a task group must not span them.
-    server = EmbeddedServer(data_dir=tmp_path_factory.mktemp("db-server"))
+    # The session's server keeps its retryable-write records cheaply (tests/secantus_server.py).
+    data_dir = tmp_path_factory.mktemp("db-server")
+    launcher = data_dir / "secantusd-py"
+    launcher.write_text(
+        f"#!{sys.executable}\nimport runpy\n"
+        f"runpy.run_path({str(Path(__file__).with_name('secantus_server.py'))!r}, "
+        "run_name='__main__')\n"
+    )
+    launcher.chmod(0o755)
+    server = EmbeddedServer(data_dir=data_dir, binary=launcher)
     await server.start()
     try:
         yield server

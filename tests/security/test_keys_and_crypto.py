@@ -68,7 +68,12 @@ def test_rotation_ring_decrypts_old_and_encrypts_new() -> None:
         (_entry("k1", b"correct horse battery staple!!!!"), "does not look random"),
         ("k1:not base64!!", "not valid base64"),
         ("nokeyid", "id:base64"),
-        (f"{new_key_entry('k1')},{new_key_entry('k1')}", "appears twice"),
+        # Fresh keys, so a fixed id: every xdist worker must collect the same test ids.
+        pytest.param(
+            f"{new_key_entry('k1')},{new_key_entry('k1')}",
+            "appears twice",
+            id="k1,k1-appears twice",
+        ),
     ],
 )
 def test_weak_or_malformed_keys_are_refused(raw: str, message: str) -> None:
