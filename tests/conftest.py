@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -55,16 +54,7 @@ def anyio_backend() -> str:
 async def db_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedServer]:
     # Started and stopped without the restart watcher: a session fixture's setup and teardown
     # may run in different tasks, and a task group must not span them.
-    # The session's server keeps its retryable-write records cheaply (tests/secantus_server.py).
-    data_dir = tmp_path_factory.mktemp("db-server")
-    launcher = data_dir / "secantusd-py"
-    launcher.write_text(
-        f"#!{sys.executable}\nimport runpy\n"
-        f"runpy.run_path({str(Path(__file__).with_name('secantus_server.py'))!r}, "
-        "run_name='__main__')\n"
-    )
-    launcher.chmod(0o755)
-    server = EmbeddedServer(data_dir=data_dir, binary=launcher)
+    server = EmbeddedServer(data_dir=tmp_path_factory.mktemp("db-server"))
     await server.start()
     try:
         yield server
@@ -133,7 +123,9 @@ def _logs_and_responses_never_contain_secrets() -> Iterator[None]:
     previous_level = root.level
     root.addHandler(capture)
     root.setLevel(logging.DEBUG)
-    for noisy in ("pymongo", "httpcore", "hpack", "asyncio", "multipart"):
+    # urllib3 is only the schema fuzzer's own client: at DEBUG it logs every URL Hypothesis made
+    # up, and Hypothesis mixes in string literals of loaded modules, this file's test secrets too.
+    for noisy in ("pymongo", "httpcore", "hpack", "asyncio", "multipart", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.INFO)
     # As in production (echostats.logs.configure_logging): httpx logs whole URLs at INFO, and an
     # OAuth callback URL carries a code.

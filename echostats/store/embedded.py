@@ -13,9 +13,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import importlib.util
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -32,21 +32,13 @@ from echostats.errors import StoreStartError
 
 log = logging.getLogger(__name__)
 
-SERVER_COMMAND = "secantusd-py"
+# What the app runs: SecantusDB's own server with cheaper retryable-write bookkeeping.
+SERVER_SCRIPT = Path(__file__).with_name("secantus_server.py")
 LOCK_NAME = "echostats.lock"
 # A clean stop writes a last checkpoint: ~2 s for a million plays, longer on a busy machine.
 # A killed server must recover at the next start, which takes longer still.
 STOP_GRACE_SECONDS = 30.0
 RESTART_BACKOFF_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
-
-
-def find_server_binary() -> Path | None:
-    """The server script installed beside this interpreter, else the one on PATH."""
-    beside = Path(sys.executable).parent / SERVER_COMMAND
-    if beside.is_file():
-        return beside
-    found = shutil.which(SERVER_COMMAND)
-    return Path(found) if found else None
 
 
 def data_dir_in_use(data_dir: Path) -> bool:
@@ -83,7 +75,7 @@ class EmbeddedServer:
 
     data_dir: Path
     start_timeout: float = 120.0
-    binary: Path | None = None
+    binary: Path | None = None  # another server command than SecantusDB's (SERVER_SCRIPT)
     # WiredTiger cache, e.g. "256M"; empty: the server's default (1G). Only the import bench
     # sets it (bench/RESULTS.md says why the service does not).
     cache_size: str = ""
@@ -113,13 +105,11 @@ class EmbeddedServer:
 
     async def start(self) -> None:
         """Lock the data directory, launch the server and wait until it accepts connections."""
-        binary = self.binary or find_server_binary()
-        if binary is None:
+        if self.binary is None and importlib.util.find_spec("secantus") is None:
             raise StoreStartError(
-                f"the embedded database server '{SERVER_COMMAND}' was not found; install the "
-                "'secantusdb' package or set ECHOSTATS_MONGODB_URL to use MongoDB"
+                "the embedded database server (the 'secantusdb' package) was not found; install "
+                "it or set ECHOSTATS_MONGODB_URL to use MongoDB"
             )
-        self.binary = binary
         self._prepare_data_dir()
         self._acquire_lock()
         try:
@@ -205,10 +195,13 @@ class EmbeddedServer:
         self._lock_file = lock_file
 
     async def _launch(self) -> None:
-        assert self.binary is not None
         self._log_path = self.data_dir / "secantusd.log"
+        # -P: the script's folder (echostats/store, which has a collections.py) stays off
+        # sys.path, so the server imports the standard library's modules, not ours.
+        script = [sys.executable, "-P", str(SERVER_SCRIPT)]
+        server = [str(self.binary)] if self.binary else script
         command = [
-            str(self.binary),
+            *server,
             "--host",
             "127.0.0.1",
             "--port",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,8 +16,8 @@ import pytest
 from echostats.errors import StoreStartError
 from echostats.store.database import make_client
 from echostats.store.embedded import (
+    SERVER_SCRIPT,
     EmbeddedServer,
-    find_server_binary,
     free_loopback_port,
     running_embedded_server,
 )
@@ -85,7 +86,7 @@ async def test_second_instance_on_same_data_dir_is_refused(tmp_path: Path) -> No
 
 
 async def test_foreign_server_holding_the_files_is_reported(tmp_path: Path) -> None:
-    binary = find_server_binary()
+    binary = shutil.which("secantusd-py", path=str(Path(sys.executable).parent))
     assert binary is not None
     (tmp_path / "db").mkdir()
     port = free_loopback_port()
@@ -163,3 +164,17 @@ async def test_server_dies_with_a_killed_parent(tmp_path: Path) -> None:
             await anyio.sleep(0.05)
     async with running_embedded_server(tmp_path):
         pass
+
+
+async def test_the_app_runs_secantusdb_through_its_own_script(tmp_path: Path) -> None:
+    """The server the app starts is SecantusDB with cheaper retryable-write records
+    (``echostats/store/secantus_server.py``), the one the whole suite runs against too."""
+    async with running_embedded_server(tmp_path) as server:
+        argv = (await anyio.Path(f"/proc/{server.pid}/cmdline").read_bytes()).split(b"\0")
+        assert argv[1:3] == [b"-P", str(SERVER_SCRIPT).encode()]
+        client = make_client(server.url)
+        try:
+            await client["x"]["y"].insert_one({"n": 1})
+            assert await client["x"]["y"].count_documents({}) == 1
+        finally:
+            await client.close()

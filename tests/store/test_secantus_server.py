@@ -1,5 +1,5 @@
-"""The test session's server keeps retryable-write records as SecantusDB does, only cheaper
-(``tests/secantus_server.py``): the same records are kept and the same replies given."""
+"""The embedded store's server keeps retryable-write records as SecantusDB does, only cheaper
+(``echostats/store/secantus_server.py``): the same records are kept and the same replies given."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 import pytest
 from secantus import transactions
 
-from tests.secantus_server import keep_records_in_order
+from echostats.store.secantus_server import keep_records_in_order
 
 
 def test_retryable_records_are_kept_and_dropped_as_secantusdb_does(

@@ -1,18 +1,18 @@
-"""``secantusd-py`` for the test session's shared server, its retryable-write records kept cheaply.
+"""The embedded store's server: SecantusDB, its retryable-write records kept cheaply.
 
 SecantusDB keeps the reply of every retryable write for 30 minutes (at most 10,000 records, the
 oldest dropped first), as mongod does, so that a driver's retry is answered instead of applied
 twice. It prunes them on every retryable write and every lookup by scanning all the records, and
-once 10,000 are kept it sorts all of them to drop one. One server serves the whole test session,
-and the suite makes far more than 10,000 retryable writes in 30 minutes: from then on each write
-costs the server tens of milliseconds instead of a few (measured: 4.6 ms an update on a fresh
-server, 48 ms after 10,500 inserts; with ``retryWrites=false`` 4.8 ms), and the stepped-time
-ingestion tests, thousands of writes each, ran three times as long late in the session as alone.
+once 10,000 are kept it sorts all of them to drop one. An app that writes more than ~5 times a
+second for half an hour (an import, a busy replica; the test suite's shared server all the time)
+then pays tens of milliseconds a write instead of a few (measured: 4.6 ms an update on a fresh
+server, 48 ms after 10,500 inserts; with ``retryWrites=false`` 4.8 ms).
 
 Here the records are kept in the order they were recorded, so the same policy (same lifetime,
 same cap, oldest first) prunes from the front in constant time per record. Replies, retries and
-everything else are SecantusDB's own. Only the tests' shared server runs this; the app still
-starts ``secantusd-py``.
+everything else are SecantusDB's own; a SecantusDB that keeps its records otherwise runs as it
+is. ``echostats/store/embedded.py`` runs this file by path (not as a module of the package, so
+the server process imports nothing of EchoStats), with ``secantusd-py``'s arguments.
 """
 
 from __future__ import annotations
