@@ -161,7 +161,10 @@ async def measure(data_dir: Path) -> None:
             began = time.perf_counter()
             async with app.router.lifespan_context(app):
                 seconds = await warmed_after(app, user.id, began)
-                print(f"start-up warm-up: the ledger is in memory {seconds:.1f} s after start")
+                print(
+                    f"start-up warm-up: the ledger is in memory {seconds:.1f} s after start "
+                    f"(app RSS {rss_mb(os.getpid()):.0f} MiB)"
+                )
                 token = app.state.auth.signer.issue(user.id, 1, now)
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(
@@ -311,7 +314,8 @@ async def report(http: httpx.AsyncClient, app: Any, store: Store, user_id: str) 
         seconds = time.perf_counter() - began
         print(f"export {fmt:<13}{rows:>10,} lines in {seconds:.1f} s: {rows / seconds:,.0f}/s")
     print(
-        f"app RSS {rss_mb(pid):.0f} MiB (peak {peak_rss_mb(pid):.0f}), ledger cache "
+        f"app RSS {rss_mb(pid):.0f} MiB after the run, a cold cache swapped in for every route "
+        f"(peak {peak_rss_mb(pid):.0f}), ledger cache "
         f"{app.state.ledger.cached_bytes / 2**20:.0f} MiB"
     )
 
