@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from echostats.domain.dedup import MAX_SPAN
@@ -424,29 +424,38 @@ class ListenedTrack:
     release_name: str | None
 
 
-def listened_track(
-    *,
-    track_name: str,
-    artist_names: Sequence[str],
-    artist_ids: Sequence[str],
-    track_id: str | None,
-    album_name: str | None,
-    album_id: str | None,
-) -> ListenedTrack:
+class NamesATrack(Protocol):
+    """What a play or a spelling says of its track."""
+
+    @property
+    def track_name(self) -> str: ...
+    @property
+    def artist_names(self) -> Sequence[str]: ...
+    @property
+    def artist_ids(self) -> Sequence[str]: ...
+    @property
+    def track_id(self) -> str | None: ...
+    @property
+    def album_name(self) -> str | None: ...
+    @property
+    def album_id(self) -> str | None: ...
+
+
+def listened_track(track: NamesATrack) -> ListenedTrack:
     info: dict[str, Any] = {}
-    if track_id:
-        url = f"https://open.spotify.com/track/{track_id}"
+    if track.track_id:
+        url = f"https://open.spotify.com/track/{track.track_id}"
         info.update(spotify_id=url, origin_url=url, music_service="spotify.com")
-    if len(artist_names) > 1:
-        info["artist_names"] = list(artist_names)
-    if artist_ids and len(artist_ids) == len(artist_names):
+    if len(track.artist_names) > 1:
+        info["artist_names"] = list(track.artist_names)
+    if track.artist_ids and len(track.artist_ids) == len(track.artist_names):
         info["spotify_artist_ids"] = [
-            f"https://open.spotify.com/artist/{artist}" for artist in artist_ids
+            f"https://open.spotify.com/artist/{artist}" for artist in track.artist_ids
         ]
-    if album_id:
-        info["spotify_album_id"] = f"https://open.spotify.com/album/{album_id}"
-    metadata = {"artist_name": ", ".join(artist_names), "track_name": track_name}
-    return ListenedTrack(metadata, info, album_name or None)
+    if track.album_id:
+        info["spotify_album_id"] = f"https://open.spotify.com/album/{track.album_id}"
+    metadata = {"artist_name": ", ".join(track.artist_names), "track_name": track.track_name}
+    return ListenedTrack(metadata, info, track.album_name or None)
 
 
 def listen(
@@ -472,17 +481,9 @@ def listen(
 
 def play_to_listen(play: Play) -> dict[str, Any]:
     """A stored play as a ListenBrainz listen (relay, exports, reading back)."""
-    track = listened_track(
-        track_name=play.track_name,
-        artist_names=play.artist_names,
-        artist_ids=play.artist_ids,
-        track_id=play.track_id,
-        album_name=play.album_name,
-        album_id=play.album_id,
-    )
     return listen(
         int(play.started_at.timestamp()),
-        track,
+        listened_track(play),
         duration_ms=play.duration_ms,
         ms_played=play.ms_played,
         ms_played_estimated=play.ms_played_estimated,

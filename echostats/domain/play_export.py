@@ -190,15 +190,8 @@ def _json_pieces(view: LedgerView) -> Iterator[str]:
 
 def _listenbrainz_pieces(view: LedgerView) -> Iterator[str]:
     def track(code: int) -> ListenedTrack:
-        s: Spelling = view.spellings.read(code)
-        return listened_track(
-            track_name=s.track_name,
-            artist_names=s.artist_names,
-            artist_ids=s.artist_ids,
-            track_id=s.track_id,
-            album_name=s.album_name,
-            album_id=s.album_id,
-        )
+        spelling: Spelling = view.spellings.read(code)
+        return listened_track(spelling)
 
     track_of = _memo(track)
     c = view.columns
